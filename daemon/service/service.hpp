@@ -1,0 +1,114 @@
+// The request pipeline: resolve → verify signatures → check blob digests → mount. No D-Bus here;
+// bus/ only translates messages to calls of this class and back.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/levels.hpp"
+#include "common/unique_fd.hpp"
+#include "config/config.hpp"
+#include "mount/kernel_features.hpp"
+
+namespace vmd::service {
+
+/// Who is asking (from the transport's peer credentials).
+struct Caller {
+    uid_t uid = static_cast<uid_t>(-1);
+    pid_t pid = 0;
+};
+
+/// The request's options (DESIGN §4); absent levels mean "the configured minimum".
+struct RequestOptions {
+    std::optional<SignatureLevel> signature;
+    std::optional<VerityLevel> verity;
+    bool readonly = false;
+    bool nodev = false;
+    bool nosuid = false;
+};
+
+struct LayerReport {
+    std::string layer_id;
+    std::string blob_digest;           // measured fs-verity digest of the composefs blob
+    std::vector<std::string> allowed;  // from the verified manifest
+};
+
+/// The `info` / `report` dictionary of DESIGN §4.
+struct Report {
+    std::string image_id;
+    std::string manifest_digest;
+    std::string identity;
+    std::string policy_scope;
+    SignatureLevel signature = SignatureLevel::Require;
+    VerityLevel verity = VerityLevel::Enforce;
+    std::vector<LayerReport> layers;  // bottom first
+    std::uint64_t elapsed_us = 0;
+};
+
+struct MountResult {
+    UniqueFd rootfs;  // detached overlay mount
+    Report report;
+};
+
+struct Counters {
+    std::uint64_t requests = 0;
+    std::uint64_t mounts = 0;
+    std::uint64_t refusals = 0;
+};
+
+class Service;
+
+/// A place among the max_concurrent requests in flight; released on destruction.
+class RequestSlot {
+  public:
+    RequestSlot(RequestSlot&& other) noexcept;
+    RequestSlot& operator=(RequestSlot&&) = delete;
+    RequestSlot(const RequestSlot&) = delete;
+    RequestSlot& operator=(const RequestSlot&) = delete;
+    ~RequestSlot();
+
+  private:
+    friend class Service;
+    explicit RequestSlot(std::atomic<unsigned>* in_flight) : in_flight_(in_flight) {}
+    std::atomic<unsigned>* in_flight_;
+};
+
+class Service {
+  public:
+    Service(config::Config config, mount::KernelFeatures kernel);
+
+    /// Throws Error(AccessDenied) unless caller.uid is in allowed_uids.
+    void authorize(const Caller& caller) const;
+    /// A slot for one more request, or Error(Busy) when max_concurrent are in flight.
+    RequestSlot acquire_slot();
+
+    /// Verifies `image` and mounts it (with `container`'s upper/work dirs unless ""): the
+    /// whole pipeline of DESIGN §1. Every refusal is an Error.
+    MountResult mount(const Caller& caller, std::string_view image, std::string_view container,
+                      const RequestOptions& options);
+    /// The checks of mount() without mounting.
+    Report verify(const Caller& caller, std::string_view image, const RequestOptions& options);
+
+    const config::Config& config() const { return config_; }
+    const mount::KernelFeatures& kernel() const { return kernel_; }
+    Counters counters() const;
+    /// Seconds since the last counted request (or since start).
+    std::uint64_t idle_seconds() const;
+
+  private:
+    config::Config config_;
+    mount::KernelFeatures kernel_;
+    std::atomic<unsigned> in_flight_{0};
+    std::atomic<std::uint64_t> requests_{0};
+    std::atomic<std::uint64_t> mounts_{0};
+    std::atomic<std::uint64_t> refusals_{0};
+    std::atomic<std::int64_t> last_request_ns_{0};
+};
+
+}  // namespace vmd::service
