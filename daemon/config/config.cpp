@@ -1,0 +1,126 @@
+#include "config/config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <limits>
+#include <string>
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "common/unique_fd.hpp"
+
+namespace vmd::config {
+namespace {
+
+constexpr std::uint64_t kMaxConfigBytes = 1 << 20;
+
+json::Context key_context(std::string_view key) {
+    return {Errc::InvalidArgument, key};
+}
+
+template <typename Number>
+Number bounded(json::Element element, std::string_view key, std::uint64_t min, std::uint64_t max) {
+    auto value = json::expect_uint(element, key_context(key));
+    if (value < min || value > max) {
+        fail(Errc::InvalidArgument, "config key \"{}\": expected {} to {}, found {}", key, min, max,
+             value);
+    }
+    return static_cast<Number>(value);
+}
+
+std::filesystem::path absolute_path(json::Element element, std::string_view key) {
+    auto text = json::expect_string(element, key_context(key));
+    if (text.empty() || text.front() != '/') {
+        fail(Errc::InvalidArgument, "config key \"{}\": expected an absolute path, found \"{}\"",
+             key, text);
+    }
+    return std::filesystem::path(text);
+}
+
+void apply(Config& config, std::string_view key, json::Element value) {
+    if (key == "storage_root") {
+        config.storage_root = absolute_path(value, key);
+    } else if (key == "policy_path") {
+        config.policy_path = absolute_path(value, key);
+    } else if (key == "signature") {
+        config.signature = parse_signature_level(json::expect_string(value, key_context(key)));
+    } else if (key == "verity") {
+        config.verity = parse_verity_level(json::expect_string(value, key_context(key)));
+    } else if (key == "annotation_keys") {
+        config.annotation_keys = json::expect_string_array(value, key_context(key));
+        if (config.annotation_keys.empty()) {
+            fail(Errc::InvalidArgument,
+                 "config key \"annotation_keys\": expected at least one key, found none");
+        }
+    } else if (key == "allowed_uids") {
+        config.allowed_uids.clear();
+        for (auto item : json::expect_array(value, key_context(key))) {
+            config.allowed_uids.push_back(
+                bounded<uid_t>(item, key, 0, std::numeric_limits<uid_t>::max() - 1));
+        }
+    } else if (key == "max_concurrent") {
+        config.max_concurrent = bounded<unsigned>(value, key, 1, 1024);
+    } else if (key == "max_json_bytes") {
+        config.max_json_bytes = bounded<std::uint64_t>(value, key, 1, 1ull << 32);
+    } else if (key == "max_manifest_bytes") {
+        config.max_manifest_bytes = bounded<std::uint64_t>(value, key, 1, 1ull << 30);
+    } else if (key == "max_layers") {
+        config.max_layers = bounded<unsigned>(value, key, 1, 4096);
+    } else if (key == "idle_exit_seconds") {
+        config.idle_exit_seconds = bounded<unsigned>(value, key, 0, 86400 * 365);
+    } else {
+        fail(Errc::InvalidArgument, "config: unknown key \"{}\"", key);
+    }
+}
+
+}  // namespace
+
+Config parse_config(std::string_view text) {
+    auto doc = json::Document::parse(text, Errc::InvalidArgument, "config");
+    auto object = json::expect_object(doc.root(), {Errc::InvalidArgument, "config"});
+    Config config;
+    for (auto field : object) {
+        apply(config, field.key, field.value);
+    }
+    return config;
+}
+
+Config load_config(const std::filesystem::path& path, bool missing_is_default) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd) {
+        if (errno == ENOENT && missing_is_default) {
+            return Config{};
+        }
+        fail_errno(Errc::InvalidArgument, errno, "config " + path.string());
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fail(Errc::InvalidArgument, "config {}: expected a regular file", path.string());
+    }
+    if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) {
+        fail(Errc::InvalidArgument, "config {}: expected at most {} bytes, found {}", path.string(),
+             kMaxConfigBytes, st.st_size);
+    }
+    std::string text(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::read(fd.get(), text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            fail(Errc::InvalidArgument, "config {}: short read", path.string());
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    try {
+        return parse_config(text);
+    } catch (const Error& error) {
+        throw Error(error.code(), path.string() + ": " + error.message());
+    }
+}
+
+}  // namespace vmd::config

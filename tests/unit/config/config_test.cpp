@@ -1,0 +1,99 @@
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/error.hpp"
+#include "fixtures/test_env.hpp"
+
+namespace vmd::config {
+namespace {
+
+TEST(Config, EmptyObjectGivesDesignDefaults) {
+    auto config = parse_config("{}");
+    EXPECT_EQ(config.storage_root, "/var/lib/containers/storage");
+    EXPECT_EQ(config.policy_path, "/etc/containers/policy.json");
+    EXPECT_EQ(config.signature, SignatureLevel::Require);
+    EXPECT_EQ(config.verity, VerityLevel::Enforce);
+    EXPECT_EQ(config.annotation_keys, std::vector<std::string>{"io.containers.composefs.digest"});
+    EXPECT_EQ(config.allowed_uids, std::vector<uid_t>{0});
+    EXPECT_EQ(config.max_concurrent, 16u);
+    EXPECT_EQ(config.max_json_bytes, 67108864u);
+    EXPECT_EQ(config.max_manifest_bytes, 4194304u);
+    EXPECT_EQ(config.max_layers, 128u);
+    EXPECT_EQ(config.idle_exit_seconds, 30u);
+}
+
+TEST(Config, EveryKeyIsRead) {
+    auto config = parse_config(R"({"storage_root": "/s", "policy_path": "/p.json",
+        "signature": "check", "verity": "digest", "annotation_keys": ["a", "b"],
+        "allowed_uids": [0, 1000], "max_concurrent": 2, "max_json_bytes": 100,
+        "max_manifest_bytes": 50, "max_layers": 3, "idle_exit_seconds": 0})");
+    EXPECT_EQ(config.storage_root, "/s");
+    EXPECT_EQ(config.policy_path, "/p.json");
+    EXPECT_EQ(config.signature, SignatureLevel::Check);
+    EXPECT_EQ(config.verity, VerityLevel::Digest);
+    EXPECT_EQ(config.annotation_keys, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(config.allowed_uids, (std::vector<uid_t>{0, 1000}));
+    EXPECT_EQ(config.max_concurrent, 2u);
+    EXPECT_EQ(config.max_json_bytes, 100u);
+    EXPECT_EQ(config.max_manifest_bytes, 50u);
+    EXPECT_EQ(config.max_layers, 3u);
+    EXPECT_EQ(config.idle_exit_seconds, 0u);
+}
+
+struct BadConfig {
+    const char* json;
+    const char* named;  // what the one-line message must name
+};
+
+class ConfigRefuses : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(ConfigRefuses, WithMessageNamingTheProblem) {
+    try {
+        parse_config(GetParam().json);
+        FAIL() << "accepted " << GetParam().json;
+    } catch (const Error& error) {
+        EXPECT_EQ(error.code(), Errc::InvalidArgument);
+        EXPECT_NE(error.message().find(GetParam().named), std::string::npos) << error.message();
+        EXPECT_EQ(error.message().find('\n'), std::string::npos);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ConfigRefuses,
+    ::testing::Values(BadConfig{R"({"storage_rot": "/x"})", "storage_rot"},
+                      BadConfig{R"({"max_layers": "3"})", "max_layers"},
+                      BadConfig{R"({"max_layers": 0})", "max_layers"},
+                      BadConfig{R"({"max_concurrent": -1})", "max_concurrent"},
+                      BadConfig{R"({"signature": "maybe"})", "maybe"},
+                      BadConfig{R"({"verity": "enforced"})", "enforced"},
+                      BadConfig{R"({"storage_root": "relative/path"})", "storage_root"},
+                      BadConfig{R"({"allowed_uids": [0, "root"]})", "allowed_uids"},
+                      BadConfig{R"({"annotation_keys": []})", "annotation_keys"},
+                      BadConfig{R"({"verity": "digest", "verity": "off"})", "duplicate"},
+                      BadConfig{R"([1, 2])", "expected an object"},
+                      BadConfig{R"({"idle_exit_seconds": 1.5})", "idle_exit_seconds"},
+                      BadConfig{"{", "JSON"}));
+
+TEST(Config, MissingFileAtDefaultPathGivesDefaults) {
+    vmd::testing::TempDir dir;
+    auto config = load_config(dir.path() / "absent.json", true);
+    EXPECT_EQ(config.verity, VerityLevel::Enforce);
+    EXPECT_THROW(load_config(dir.path() / "absent.json", false), Error);
+}
+
+TEST(Config, FileErrorsNameThePath) {
+    vmd::testing::TempDir dir;
+    auto path = dir.path() / "c.json";
+    vmd::testing::write_file(path, R"({"bogus": 1})");
+    try {
+        load_config(path, false);
+        FAIL();
+    } catch (const Error& error) {
+        EXPECT_NE(error.message().find(path.string()), std::string::npos);
+        EXPECT_NE(error.message().find("bogus"), std::string::npos);
+    }
+}
+
+}  // namespace
+}  // namespace vmd::config
