@@ -16,7 +16,13 @@
 #include "config/config.hpp"
 #include "mount/kernel_features.hpp"
 
+namespace vmd::storage {
+class Store;
+}
+
 namespace vmd::service {
+
+struct VerifiedImage;
 
 /// Who is asking (from the transport's peer credentials).
 struct Caller {
@@ -102,12 +108,18 @@ class Service {
     std::uint64_t idle_seconds() const;
 
   private:
+    template <typename Work>
+    auto run_request(const Caller& caller, std::string_view method, std::string_view image,
+                     std::string_view container, const RequestOptions& options, Work&& work);
+    UniqueFd mount_verified(const storage::Store& store, VerifiedImage& verified,
+                            const RequestOptions& options) const;
+
     config::Config config_;
     mount::KernelFeatures kernel_;
     std::atomic<unsigned> in_flight_{0};
     std::atomic<std::uint64_t> requests_{0};
     std::atomic<std::uint64_t> mounts_{0};
-    std::atomic<std::uint64_t> refusals_{0};
+    mutable std::atomic<std::uint64_t> refusals_{0};
     std::atomic<std::int64_t> last_request_ns_{0};
 };
 

@@ -1,0 +1,172 @@
+#include "service/service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/error.hpp"
+#include "service/audit.hpp"
+#include "service/pipeline.hpp"
+
+namespace vmd::service {
+namespace {
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+storage::Limits store_limits(const config::Config& config) {
+    return {config.max_json_bytes, config.max_manifest_bytes, config.max_layers};
+}
+
+Report& report_of(MountResult& result) {
+    return result.report;
+}
+Report& report_of(Report& report) {
+    return report;
+}
+
+}  // namespace
+
+RequestSlot::RequestSlot(RequestSlot&& other) noexcept
+    : in_flight_(std::exchange(other.in_flight_, nullptr)) {}
+
+RequestSlot::~RequestSlot() {
+    if (in_flight_ != nullptr) {
+        in_flight_->fetch_sub(1);
+    }
+}
+
+Service::Service(config::Config config, mount::KernelFeatures kernel)
+    : config_(std::move(config)), kernel_(std::move(kernel)), last_request_ns_(now_ns()) {}
+
+void Service::authorize(const Caller& caller) const {
+    const auto& allowed = config_.allowed_uids;
+    if (std::find(allowed.begin(), allowed.end(), caller.uid) == allowed.end()) {
+        refusals_.fetch_add(1);
+        fail(Errc::AccessDenied, "caller uid {}: expected one of the allowed_uids, found it absent",
+             caller.uid);
+    }
+}
+
+RequestSlot Service::acquire_slot() {
+    unsigned current = in_flight_.load();
+    do {
+        if (current >= config_.max_concurrent) {
+            refusals_.fetch_add(1);
+            fail(Errc::Busy,
+                 "requests in flight: expected fewer than max_concurrent ({}), found {}",
+                 config_.max_concurrent, current);
+        }
+    } while (!in_flight_.compare_exchange_weak(current, current + 1));
+    return RequestSlot(&in_flight_);
+}
+
+template <typename Work>
+auto Service::run_request(const Caller& caller, std::string_view method, std::string_view image,
+                          std::string_view container, const RequestOptions& options, Work&& work) {
+    const auto start = std::chrono::steady_clock::now();
+    requests_.fetch_add(1);
+    last_request_ns_.store(now_ns());
+    AuditRecord audit{caller, method, image, container};
+    auto levels = effective_levels(config_, options);
+    audit.signature = levels.signature;
+    audit.verity = levels.verity;
+    try {
+        auto store = storage::Store::open(config_.storage_root, store_limits(config_));
+        auto result = work(store, levels);
+        auto& report = report_of(result);
+        report.elapsed_us =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::steady_clock::now() - start)
+                                           .count());
+        audit.report = &report;
+        audit.elapsed_us = report.elapsed_us;
+        write_audit(audit);
+        last_request_ns_.store(now_ns());
+        return result;
+    } catch (const Error& error) {
+        refusals_.fetch_add(1);
+        audit.error = &error;
+        audit.elapsed_us =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::steady_clock::now() - start)
+                                           .count());
+        write_audit(audit);
+        last_request_ns_.store(now_ns());
+        throw;
+    }
+}
+
+MountResult Service::mount(const Caller& caller, std::string_view image, std::string_view container,
+                           const RequestOptions& options) {
+    authorize(caller);
+    return run_request(caller, "Mount", image, container, options,
+                       [&](const storage::Store& store, Levels levels) {
+                           auto verified = verify_image(config_, kernel_, store, image, container,
+                                                        levels, true);
+                           MountResult result{mount_verified(store, verified, options),
+                                              std::move(verified.report)};
+                           mounts_.fetch_add(1);
+                           return result;
+                       });
+}
+
+Report Service::verify(const Caller& caller, std::string_view image,
+                       const RequestOptions& options) {
+    authorize(caller);
+    return run_request(
+        caller, "Verify", image, "", options, [&](const storage::Store& store, Levels levels) {
+            return verify_image(config_, kernel_, store, image, "", levels, false).report;
+        });
+}
+
+UniqueFd Service::mount_verified(const storage::Store& store, VerifiedImage& verified,
+                                 const RequestOptions& options) const {
+    // EROFS mounts bottom first; the overlay wants them (and the data dirs) top first.
+    std::vector<UniqueFd> erofs;
+    std::vector<UniqueFd> data_dirs;
+    for (auto& layer : verified.layers) {
+        bool noacl = !mount::composefs_blob_has_acl(layer.blob.get());
+        erofs.push_back(mount::mount_erofs(layer.blob.get(), layer.source, noacl, kernel_));
+        layer.blob.reset();
+        data_dirs.push_back(store.open_layer_dir(layer.id, "diff"));
+    }
+    mount::OverlaySpec spec;
+    for (auto it = erofs.rbegin(); it != erofs.rend(); ++it) {
+        spec.metadata_layers.push_back(it->get());
+    }
+    for (auto it = data_dirs.rbegin(); it != data_dirs.rend(); ++it) {
+        spec.data_layers.push_back(it->get());
+    }
+    UniqueFd upper;
+    UniqueFd work;
+    if (verified.container) {
+        upper = store.open_layer_dir(verified.container->layer, "diff");
+        work = store.open_layer_dir(verified.container->layer, "work");
+        spec.upper_dir = upper.get();
+        spec.work_dir = work.get();
+    }
+    spec.readonly = options.readonly || !verified.container;
+    spec.nodev = options.nodev;
+    spec.nosuid = options.nosuid;
+    spec.verity_require = verified.report.verity == VerityLevel::Enforce;
+    return mount::mount_overlay(spec, kernel_);
+}
+
+Counters Service::counters() const {
+    return {requests_.load(), mounts_.load(), refusals_.load()};
+}
+
+std::uint64_t Service::idle_seconds() const {
+    if (in_flight_.load() > 0) {
+        return 0;
+    }
+    auto idle_ns = now_ns() - last_request_ns_.load();
+    return idle_ns > 0 ? static_cast<std::uint64_t>(idle_ns / 1'000'000'000) : 0;
+}
+
+}  // namespace vmd::service
