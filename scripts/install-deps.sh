@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the build, the tests and the demo need. Idempotent.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make pkg-config clang-14 clang-format clang-tidy
+  libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev libssl-dev libsimdjson-dev
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
+  # tests and demo: the real bus, the real store code, the reference tools
+  dbus systemd skopeo fsverity erofs-utils attr util-linux e2fsprogs jq
+  # the fs-verity VM
+  qemu-system-x86 busybox-static xz-utils kmod
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "install-deps: all ${#packages[@]} packages present"
