@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     vmd::logging::setup(args.log_level, vmd::logging::stderr_is_journal());
     try {
         auto config = vmd::config::load_config(args.config_path, !args.config_given);
-        auto kernel = vmd::mount::probe_kernel_features();
+        auto kernel = vmd::mount::probe_kernel_features(config.storage_root);
         spdlog::info(
             "kernel {}: fs_verity={} overlay_verity={} lowerdir+={} erofs_file={} "
             "detached_layers={}",

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <vector>
 
 #include "common/unique_fd.hpp"
@@ -16,10 +17,15 @@ struct SealedCopy {
     UniqueFd memfd;
     verity::Sha256 digest{};
 };
+/// Copies the whole file behind `source_fd` (from offset 0; the fd's offset is not used) into a
+/// memfd sealed with F_SEAL_WRITE|SHRINK|GROW|SEAL, then digests the sealed memfd, so what gets
+/// mounted is exactly what was measured. More than `max_bytes`: Error(StorageCorrupt) naming
+/// both sizes; unreadable source: Error(StorageCorrupt).
 SealedCopy sealed_copy(int source_fd, std::uint64_t max_bytes);
 
 /// False when the blob starts with the composefs header and its flags say "no ACLs" (mount with
-/// noacl). Call only after the blob's digest was accepted.
+/// noacl); true for a plain EROFS image (no header). Call only after the blob's digest was
+/// accepted. Unreadable blob: Error(StorageCorrupt).
 bool composefs_blob_has_acl(int blob_fd);
 
 /// How an EROFS image reaches the kernel.
@@ -28,8 +34,9 @@ enum class ErofsSourceKind {
     Loop,  // always through a read-only, auto-clearing loop device (memfds need this)
 };
 
-/// Mounts the EROFS image behind `blob_fd` read-only and returns the detached mount's fd.
-/// The kernel's fsconfig messages go into Error(MountFailed)'s text.
+/// Mounts the EROFS image behind `blob_fd` read-only (`ro`, plus `noacl` when asked) and returns
+/// the detached mount's fd (MOUNT_ATTR_RDONLY). A loop device used on the way clears itself when
+/// the mount goes away. The kernel's refusal: Error(MountFailed) with its fsconfig messages.
 UniqueFd mount_erofs(int blob_fd, ErofsSourceKind kind, bool noacl, const KernelFeatures& kernel);
 
 /// The overlay's parts. Every fd stays owned by the caller.
@@ -42,10 +49,20 @@ struct OverlaySpec {
     bool readonly = true;
     bool nodev = false;
     bool nosuid = false;
+    /// Only used on kernels without detached_layers: the metadata layers are attached for the
+    /// time of the overlay's creation under a fresh private directory below this one (created
+    /// 0700 if missing). On such kernels the layer mounts passed in end up unmounted (lazily
+    /// detached) when mount_overlay returns; the overlay keeps its own references.
+    std::filesystem::path staging_root = "/run/verity-mountd";
 };
 
-/// Builds the overlay with metacopy=on, redirect_dir=on and returns the detached mount's fd.
-/// Kernel refusal: Error(MountFailed) with its messages; a work dir in use (EBUSY): Error(Busy).
+/// Builds the overlay (lowers: metadata layers top first, then the data layers as data-only
+/// lowers; metacopy=on, redirect_dir=on, verity=require when asked; upperdir/workdir with
+/// index=on, so that a work dir in use by another mount is refused, else ro) and returns the
+/// detached mount's fd with MOUNT_ATTR_RDONLY / NODEV / NOSUID as asked.
+/// Kernel refusal: Error(MountFailed) with its messages; a work dir in use (EBUSY): Error(Busy);
+/// verity_require on a kernel without overlay verity: Error(KernelUnsupported); a malformed
+/// spec (no metadata layer, upper without work): Error(Internal).
 UniqueFd mount_overlay(const OverlaySpec& spec, const KernelFeatures& kernel);
 
 }  // namespace vmd::mount
