@@ -50,6 +50,10 @@ bool is_id_or_prefix(std::string_view text);
 /// True for exactly 64 lowercase hex digits.
 bool is_full_id(std::string_view text);
 
+/// The file name containers/storage gives the image big-data item `key`: the key itself when
+/// made only of [.0-9a-z], else "=" + standard padded base64 of the key.
+std::string big_data_file_name(std::string_view key);
+
 /// A store root opened once; each lookup re-reads the JSON it needs (no caching).
 class Store {
   public:

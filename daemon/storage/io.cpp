@@ -1,0 +1,224 @@
+#include "storage/io.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <simdjson.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "storage/store.hpp"
+
+namespace vmd::storage {
+namespace {
+
+constexpr int kEagainRetries = 16;
+
+// openat2 answers EAGAIN when a concurrent rename could have let ".." escape; retry a few times.
+int raw_openat2(int dirfd, const std::string& path, int flags) {
+    // openat2, unlike open, refuses O_PATH combined with flags such as O_NOCTTY (EINVAL).
+    if (!(flags & O_PATH)) {
+        flags |= O_NOCTTY;
+    }
+    open_how how{};
+    how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    for (int attempt = 0;; ++attempt) {
+        long fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof(how));
+        if (fd >= 0) {
+            return static_cast<int>(fd);
+        }
+        if ((errno != EAGAIN && errno != EINTR) || attempt >= kEagainRetries) {
+            return -1;
+        }
+    }
+}
+
+std::string_view type_name(mode_t mode) {
+    switch (mode & S_IFMT) {
+        case S_IFREG:
+            return "a regular file";
+        case S_IFDIR:
+            return "a directory";
+        case S_IFLNK:
+            return "a symlink";
+        case S_IFIFO:
+            return "a FIFO";
+        case S_IFSOCK:
+            return "a socket";
+        case S_IFCHR:
+            return "a character device";
+        case S_IFBLK:
+            return "a block device";
+    }
+    return "a file of unknown type";
+}
+
+std::string_view expected_kind(int flags) {
+    return (flags & O_DIRECTORY) ? "a directory" : "a regular file";
+}
+
+// What sits at `path` itself (not following it), looked at only through a parent opened
+// beneath `dirfd`, so describing an error never resolves outside the store either.
+std::optional<mode_t> final_component_type(int dirfd, std::string_view path) {
+    auto slash = path.rfind('/');
+    std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    if (base.empty() || base == "." || base == "..") {
+        return std::nullopt;
+    }
+    UniqueFd parent;
+    int parent_fd = dirfd;
+    if (slash != std::string_view::npos && slash > 0) {
+        parent.reset(raw_openat2(dirfd, std::string(path.substr(0, slash)), O_PATH | O_DIRECTORY));
+        if (!parent) {
+            return std::nullopt;
+        }
+        parent_fd = parent.get();
+    }
+    struct stat st {};
+    if (::fstatat(parent_fd, std::string(base).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        return std::nullopt;
+    }
+    return st.st_mode;
+}
+
+[[noreturn]] void fail_open(int err, int dirfd, std::string_view path, int flags, Errc code) {
+    auto expected = expected_kind(flags);
+    switch (err) {
+        case ENOENT:
+            fail(code, "{}: expected {}, found nothing", path, expected);
+        case ELOOP:
+        case ENOTDIR: {
+            auto mode = final_component_type(dirfd, path);
+            if (mode && ((err == ELOOP && S_ISLNK(*mode)) || err == ENOTDIR)) {
+                fail(code, "{}: expected {}, found {}", path, expected, type_name(*mode));
+            }
+            fail(code, "{}: expected {} reached through plain directories, found {} in its path",
+                 path, expected, err == ELOOP ? "a symlink" : "a non-directory");
+        }
+        case EXDEV:
+            fail(code, "{}: expected a path beneath the store root, found one that leaves it",
+                 path);
+        case ENOSYS:
+            fail(Errc::KernelUnsupported,
+                 "{}: expected a kernel with openat2 (Linux 5.6), found none", path);
+        default:
+            fail(code, "{}: expected {} that can be opened, found an error ({})", path, expected,
+                 std::strerror(err));
+    }
+}
+
+}  // namespace
+
+UniqueFd open_beneath(int dirfd, std::string_view path, int flags, Errc on_error) {
+    UniqueFd fd(raw_openat2(dirfd, std::string(path), flags));
+    if (!fd) {
+        fail_open(errno, dirfd, path, flags, on_error);
+    }
+    return fd;
+}
+
+namespace detail {
+
+UniqueFd try_open_beneath(int dirfd, std::string_view path, int flags, Errc on_error) {
+    UniqueFd fd(raw_openat2(dirfd, std::string(path), flags));
+    if (!fd && errno != ENOENT) {
+        fail_open(errno, dirfd, path, flags, on_error);
+    }
+    return fd;
+}
+
+std::optional<RegularFile> open_regular(int dirfd, std::string_view path, bool optional) {
+    constexpr int kFlags = O_RDONLY | O_NONBLOCK;
+    UniqueFd fd =
+        optional ? try_open_beneath(dirfd, path, kFlags) : open_beneath(dirfd, path, kFlags);
+    if (!fd) {
+        return std::nullopt;
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        fail_errno(Errc::StorageCorrupt, errno, fmt::format("{}: fstat", path));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fail(Errc::StorageCorrupt, "{}: expected a regular file, found {}", path,
+             type_name(st.st_mode));
+    }
+    int status = ::fcntl(fd.get(), F_GETFL);
+    if (status < 0 || ::fcntl(fd.get(), F_SETFL, status & ~O_NONBLOCK) != 0) {
+        fail_errno(Errc::StorageCorrupt, errno, fmt::format("{}: clearing O_NONBLOCK", path));
+    }
+    return RegularFile{std::move(fd), static_cast<std::uint64_t>(st.st_size)};
+}
+
+std::string read_bounded(int fd, std::uint64_t stat_size, std::uint64_t limit,
+                         std::string_view what, std::size_t padding) {
+    if (stat_size > limit) {
+        fail(Errc::StorageCorrupt, "{}: expected at most {} bytes, found {}", what, limit,
+             stat_size);
+    }
+    // One spare byte lets the read that sees end-of-file happen without growing the buffer.
+    std::string out;
+    out.reserve(stat_size + std::max<std::size_t>(padding, 1));
+    out.resize(stat_size + 1);
+    std::uint64_t got = 0;
+    for (;;) {
+        if (got == out.size()) {
+            // The file grew since fstat: keep reading, but never past limit + 1 bytes.
+            auto cap = limit < UINT64_MAX ? limit + 1 : limit;
+            out.resize(std::min<std::uint64_t>(cap, std::max<std::uint64_t>(got * 2, 4096)));
+        }
+        ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fail_errno(Errc::StorageCorrupt, errno, fmt::format("{}: read", what));
+        }
+        if (n == 0) {
+            break;
+        }
+        got += static_cast<std::uint64_t>(n);
+        if (got > limit) {
+            fail(Errc::StorageCorrupt,
+                 "{}: expected at most {} bytes, found more (it grew while being read)", what,
+                 limit);
+        }
+    }
+    out.resize(got);
+    out.reserve(got + padding);
+    return out;
+}
+
+void lock_shared(int fd, std::string_view what) {
+    struct flock lock {};
+    lock.l_type = F_RDLCK;
+    lock.l_whence = SEEK_SET;  // l_start = l_len = 0: the whole file
+    while (::fcntl(fd, F_OFD_SETLKW, &lock) != 0) {
+        if (errno != EINTR) {
+            fail_errno(Errc::StorageCorrupt, errno, fmt::format("{}: taking a read lock", what));
+        }
+    }
+}
+
+std::optional<std::string> read_locked_json(int root_fd, std::string_view dir,
+                                            std::string_view file, std::string_view lock,
+                                            std::uint64_t limit) {
+    auto lock_path = fmt::format("{}/{}", dir, lock);
+    auto lock_file = open_regular(root_fd, lock_path, true);
+    if (lock_file) {
+        lock_shared(lock_file->fd.get(), lock_path);
+    }
+    auto path = fmt::format("{}/{}", dir, file);
+    auto json = open_regular(root_fd, path, true);
+    if (!json) {
+        return std::nullopt;
+    }
+    return read_bounded(json->fd.get(), json->size, limit, path, simdjson::SIMDJSON_PADDING);
+}
+
+}  // namespace detail
+}  // namespace vmd::storage

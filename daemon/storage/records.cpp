@@ -1,0 +1,356 @@
+#include "storage/records.hpp"
+
+#include <array>
+#include <cstdint>
+
+#include "storage/io.hpp"
+
+namespace vmd::storage::detail {
+namespace {
+
+// A parser keeps its buffers between documents; after an unusually large one they are
+// dropped, so a hostile store cannot pin max_json_bytes-sized buffers in every worker thread.
+constexpr std::size_t kKeepParserCapacity = 8u << 20;
+
+simdjson::dom::parser& thread_parser(ParserSlot slot) {
+    thread_local std::array<simdjson::dom::parser, static_cast<std::size_t>(ParserSlot::Count)>
+        parsers;
+    return parsers[static_cast<std::size_t>(slot)];
+}
+
+// Where a value sits; formatted only when an error is reported.
+struct Where {
+    std::string_view file;
+    std::size_t index;
+    std::string_view key;
+
+    std::string text() const { return fmt::format("{}[{}].{}", file, index, key); }
+};
+
+json::Context context(const std::string& text) {
+    return {Errc::StorageCorrupt, text};
+}
+
+// Absent and null read as "": containers/storage (Go's encoding/json) reads null that way.
+std::string_view opt_string(json::Element value, const Where& where) {
+    if (value.is_string()) {
+        return value.get_string().value_unsafe();
+    }
+    if (value.is_null()) {
+        return {};
+    }
+    return json::expect_string(value, context(where.text()));
+}
+
+std::string_view checked_id(std::string_view id, const Where& where) {
+    if (!is_full_id(id)) {
+        require_full_id(id, where.text(), Errc::StorageCorrupt);  // throws
+    }
+    return id;
+}
+
+std::string_view opt_id(json::Element value, const Where& where) {
+    auto id = opt_string(value, where);
+    return id.empty() ? id : checked_id(id, where);
+}
+
+std::string_view required_id(json::Object object, const Where& where) {
+    auto value = json::find(object, where.key);
+    if (!value) {
+        fail(Errc::StorageCorrupt, "{}: expected an ID, found no such key", where.text());
+    }
+    if (!value->is_string()) {
+        json::expect_string(*value, context(where.text()));  // throws
+    }
+    return checked_id(value->get_string().value_unsafe(), where);
+}
+
+std::optional<json::Array> opt_string_array(json::Element value, const Where& where) {
+    if (value.is_null()) {
+        return std::nullopt;
+    }
+    // The checks below format a location only on the failure path: this runs per entry.
+    if (!value.is_array()) {
+        json::expect_array(value, context(where.text()));
+    }
+    auto array = value.get_array().value_unsafe();
+    for (auto item : array) {
+        if (!item.is_string()) {
+            json::expect_string(item, context(where.text() + "[]"));
+        }
+    }
+    return array;
+}
+
+// Type-checks a map whose values are strings, or non-negative integers when `uints`.
+void check_map(json::Element value, const Where& where, bool uints) {
+    if (value.is_null()) {
+        return;
+    }
+    if (!value.is_object()) {
+        json::expect_object(value, context(where.text()));
+    }
+    json::Object object = value.get_object().value_unsafe();
+    for (auto field : object) {
+        if (uints) {
+            if (field.value.get_uint64().error() != simdjson::SUCCESS) {
+                json::expect_uint(field.value, context(where.text() + "{}"));
+            }
+        } else if (!field.value.is_string()) {
+            json::expect_string(field.value, context(where.text() + "{}"));
+        }
+    }
+}
+
+// Each known key at most once; unknown keys are skipped, as containers/storage adds fields.
+template <std::size_t N>
+void for_each_known(json::Object object, const std::array<std::string_view, N>& keys,
+                    const Where& where, auto&& handle) {
+    std::uint32_t seen = 0;
+    for (auto field : object) {
+        for (std::size_t i = 0; i < N; ++i) {
+            if (field.key != keys[i]) {
+                continue;
+            }
+            if (seen & (1u << i)) {
+                fail(Errc::StorageCorrupt, "{}[{}]: expected key \"{}\" once, found it twice",
+                     where.file, where.index, field.key);
+            }
+            seen |= 1u << i;
+            handle(i, field.value, Where{where.file, where.index, keys[i]});
+            break;
+        }
+    }
+}
+
+json::Array entries(json::Element root, std::string_view file) {
+    return json::expect_array(root, {Errc::StorageCorrupt, file});
+}
+
+json::Object entry_object(json::Element entry, const Where& where) {
+    if (!entry.is_object()) {
+        json::expect_object(entry, context(fmt::format("{}[{}]", where.file, where.index)));
+    }
+    return entry.get_object().value_unsafe();
+}
+
+}  // namespace
+
+ParsedJson::ParsedJson(ParserSlot slot, const std::string& bytes, std::string_view what)
+    : slot_(slot) {
+    static const std::string kNull = "null";
+    auto result = thread_parser(slot).parse(bytes.empty() ? kNull : bytes);
+    if (result.error() != simdjson::SUCCESS) {
+        fail(Errc::StorageCorrupt, "{}: expected valid JSON, found a syntax error ({})", what,
+             simdjson::error_message(result.error()));
+    }
+    root_ = result.value_unsafe();
+}
+
+ParsedJson::~ParsedJson() {
+    auto& parser = thread_parser(slot_);
+    if (parser.capacity() > kKeepParserCapacity) {
+        parser = simdjson::dom::parser{};
+    }
+}
+
+std::vector<ImageView> scan_images(json::Element root) {
+    std::vector<ImageView> out;
+    if (root.is_null()) {
+        return out;
+    }
+    static constexpr std::array<std::string_view, 8> kKeys = {
+        "id",       "digest",           "names",         "layer", "big-data-names",
+        "metadata", "big-data-digests", "big-data-sizes"};
+    auto array = entries(root, kImagesJson);
+    out.reserve(array.size());
+    std::size_t index = 0;
+    for (auto entry : array) {
+        Where where{kImagesJson, index, ""};
+        auto object = entry_object(entry, where);
+        ImageView view;
+        view.index = index;
+        view.id = required_id(object, {kImagesJson, index, "id"});
+        for_each_known(object, kKeys, where, [&](std::size_t key, json::Element value, Where at) {
+            switch (key) {
+                case 1:
+                    view.digest = opt_string(value, at);
+                    break;
+                case 2:
+                    view.names = opt_string_array(value, at);
+                    break;
+                case 3:
+                    view.top_layer = opt_id(value, at);
+                    break;
+                case 4:
+                    view.big_data_names = opt_string_array(value, at);
+                    break;
+                case 5:
+                    view.metadata = opt_string(value, at);
+                    break;
+                case 6:
+                case 7:
+                    check_map(value, at, key == 7);
+                    break;
+                default:  // "id", read above
+                    break;
+            }
+        });
+        out.push_back(view);
+        ++index;
+    }
+    return out;
+}
+
+void scan_layers(json::Element root, std::string_view file, std::vector<LayerView>& out) {
+    if (root.is_null()) {
+        return;
+    }
+    static constexpr std::array<std::string_view, 3> kKeys = {"id", "parent", "flags"};
+    auto array = entries(root, file);
+    out.reserve(out.size() + array.size());
+    std::size_t index = 0;
+    for (auto entry : array) {
+        Where where{file, index, ""};
+        auto object = entry_object(entry, where);
+        LayerView view;
+        view.file = file;
+        view.id = required_id(object, {file, index, "id"});
+        for_each_known(object, kKeys, where, [&](std::size_t key, json::Element value, Where at) {
+            if (key == 1) {
+                view.parent = opt_id(value, at);
+            } else if (key == 2 && !value.is_null()) {
+                if (!value.is_object()) {
+                    json::expect_object(value, context(at.text()));
+                }
+                auto flags = value.get_object().value_unsafe();
+                if (auto incomplete = json::find(flags, "incomplete")) {
+                    if (!incomplete->is_bool()) {
+                        json::expect_bool(*incomplete,
+                                          context(Where{file, index, "flags.incomplete"}.text()));
+                    }
+                    view.incomplete = incomplete->get_bool().value_unsafe();
+                }
+            }
+        });
+        out.push_back(view);
+        ++index;
+    }
+}
+
+std::vector<ContainerView> scan_containers(json::Element root) {
+    std::vector<ContainerView> out;
+    if (root.is_null()) {
+        return out;
+    }
+    static constexpr std::array<std::string_view, 4> kKeys = {"id", "names", "image", "layer"};
+    auto array = entries(root, kContainersJson);
+    out.reserve(array.size());
+    std::size_t index = 0;
+    for (auto entry : array) {
+        Where where{kContainersJson, index, ""};
+        auto object = entry_object(entry, where);
+        ContainerView view;
+        view.index = index;
+        view.id = required_id(object, {kContainersJson, index, "id"});
+        for_each_known(object, kKeys, where, [&](std::size_t key, json::Element value, Where at) {
+            if (key == 1) {
+                view.names = opt_string_array(value, at);
+            } else if (key == 2) {
+                view.image = opt_id(value, at);
+            } else if (key == 3) {
+                view.layer = opt_id(value, at);
+            }
+        });
+        out.push_back(view);
+        ++index;
+    }
+    return out;
+}
+
+bool has_name(const std::optional<json::Array>& names, std::string_view name) {
+    if (!names) {
+        return false;
+    }
+    for (auto item : *names) {
+        if (item.get_string().value_unsafe() == name) {
+            return true;
+        }
+    }
+    return false;
+}
+
+namespace {
+
+std::vector<std::string> copy_strings(const std::optional<json::Array>& array) {
+    std::vector<std::string> out;
+    if (array) {
+        out.reserve(array->size());
+        for (auto item : *array) {
+            out.emplace_back(item.get_string().value_unsafe());
+        }
+    }
+    return out;
+}
+
+std::vector<std::uint64_t> parse_sizes(json::Element value, const std::string& what) {
+    std::vector<std::uint64_t> out;
+    if (value.is_null()) {
+        return out;
+    }
+    auto array = json::expect_array(value, context(what));
+    out.reserve(array.size());
+    for (auto item : array) {
+        out.push_back(json::expect_uint(item, context(what + "[]")));
+    }
+    return out;
+}
+
+// The metadata string holds containers/image's JSON: {"signature-sizes": [..],
+// "signatures-sizes": {digest: [..]}}; other keys are ignored like unknown image keys.
+std::vector<std::uint64_t> signature_sizes(const ImageView& view) {
+    if (view.metadata.empty()) {
+        return {};
+    }
+    auto what = fmt::format("{}[{}].metadata", kImagesJson, view.index);
+    std::string padded;
+    padded.reserve(view.metadata.size() + simdjson::SIMDJSON_PADDING);
+    padded.assign(view.metadata);
+    ParsedJson doc(ParserSlot::Metadata, padded, what);
+    auto object = json::expect_object(doc.root(), context(what));
+    std::vector<std::uint64_t> sizes;
+    if (auto value = json::find(object, "signature-sizes")) {
+        sizes = parse_sizes(*value, what + ".signature-sizes");
+    }
+    if (auto value = json::find(object, "signatures-sizes"); value && !value->is_null()) {
+        auto map_what = what + ".signatures-sizes";
+        for (auto field : json::expect_object(*value, context(map_what))) {
+            parse_sizes(field.value, map_what + "{}");
+        }
+    }
+    return sizes;
+}
+
+}  // namespace
+
+ImageRecord to_record(const ImageView& view) {
+    ImageRecord record;
+    record.id = view.id;
+    record.digest = view.digest;
+    record.names = copy_strings(view.names);
+    record.top_layer = view.top_layer;
+    record.big_data_names = copy_strings(view.big_data_names);
+    record.signature_sizes = signature_sizes(view);
+    return record;
+}
+
+ContainerRecord to_record(const ContainerView& view) {
+    ContainerRecord record;
+    record.id = view.id;
+    record.names = copy_strings(view.names);
+    record.image = view.image;
+    record.layer = view.layer;
+    return record;
+}
+
+}  // namespace vmd::storage::detail

@@ -1,0 +1,108 @@
+// Container look-ups in containers.json: full ID, exact name, unique prefix.
+#include "store_tree.hpp"
+
+namespace vmd::storage::test {
+namespace {
+
+const std::string kImage = make_id("e1");
+const std::string kLayerA = make_id("f1");
+const std::string kLayerB = make_id("f2");
+const std::string kC1 = make_id("abcdef0123451");
+const std::string kC2 = make_id("abcdef0123452");
+
+std::string container(const std::string& id, std::string_view names, const std::string& layer) {
+    return R"({"id":")" + id + R"(","names":)" + std::string(names) + R"(,"image":")" + kImage +
+           R"(","layer":")" + layer + R"(","metadata":"{}","created":"2024-01-01T00:00:00Z"})";
+}
+
+void write_two(const StoreTree& tree) {
+    tree.containers("[" + container(kC1, R"(["web"])", kLayerA) + "," +
+                    container(kC2, R"(["abcdef012345", "db"])", kLayerB) + "]");
+}
+
+TEST(FindContainer, ByFullId) {
+    StoreTree tree;
+    write_two(tree);
+    auto found = tree.open().find_container(kC1);
+    EXPECT_EQ(found.id, kC1);
+    EXPECT_THAT(found.names, ::testing::ElementsAre("web"));
+    EXPECT_EQ(found.image, kImage);
+    EXPECT_EQ(found.layer, kLayerA);
+}
+
+TEST(FindContainer, ByExactName) {
+    StoreTree tree;
+    write_two(tree);
+    auto store = tree.open();
+    EXPECT_EQ(store.find_container("web").id, kC1);
+    EXPECT_EQ(store.find_container("db").layer, kLayerB);
+    expect_error([&] { store.find_container("we"); }, Errc::ContainerNotFound, "\"we\"",
+                 "found none");
+}
+
+TEST(FindContainer, NameWinsOverAmbiguousPrefix) {
+    // "abcdef012345" prefixes both IDs, but it is also the exact name of the second container.
+    StoreTree tree;
+    write_two(tree);
+    EXPECT_EQ(tree.open().find_container("abcdef012345").id, kC2);
+}
+
+TEST(FindContainer, ByUniquePrefixAndAmbiguousPrefix) {
+    StoreTree tree;
+    write_two(tree);
+    auto store = tree.open();
+    EXPECT_EQ(store.find_container(kC1.substr(0, 14)).id, kC1);
+    expect_error([&] { store.find_container("abcdef0123"); }, Errc::ContainerNotFound,
+                 "found none");  // shorter than 12: not a prefix, and no such name
+    tree.containers("[" + container(kC1, "[]", kLayerA) + "," + container(kC2, "[]", kLayerB) +
+                    "]");
+    expect_error([&] { tree.open().find_container("abcdef012345"); }, Errc::ContainerNotFound,
+                 "container ID prefix abcdef012345", "found 2");
+}
+
+TEST(FindContainer, MissingFileOrUnknownIdIsNotFound) {
+    StoreTree tree;
+    expect_error([&] { tree.open().find_container(kC1); }, Errc::ContainerNotFound, "found none");
+    write_two(tree);
+    expect_error([&] { tree.open().find_container(make_id("99")); }, Errc::ContainerNotFound);
+    expect_error([&] { tree.open().find_container("../../etc/passwd"); }, Errc::ContainerNotFound);
+}
+
+TEST(FindContainer, InvalidEntriesAreCorrupt) {
+    StoreTree tree;
+    tree.containers(R"([{"id":")" + kC1 + R"(","image":"busybox"}])");
+    expect_error([&] { tree.open().find_container("web"); }, Errc::StorageCorrupt,
+                 "containers.json[0].image: expected 64 lowercase hex digits, found \"busybox\"");
+    tree.containers(R"([{"id":")" + kC1 + R"(","layer":"../../x"}])");
+    expect_error([&] { tree.open().find_container(kC1); }, Errc::StorageCorrupt,
+                 "containers.json[0].layer: expected 64 lowercase hex digits");
+    tree.containers(R"([{"id":")" + kC1 + R"(","names":"web"}])");
+    expect_error([&] { tree.open().find_container("web"); }, Errc::StorageCorrupt,
+                 "containers.json[0].names: expected an array");
+    tree.containers(R"({"id":")" + kC1 + R"("})");
+    expect_error([&] { tree.open().find_container(kC1); }, Errc::StorageCorrupt,
+                 "containers.json: expected an array");
+}
+
+TEST(FindContainer, SameIdOrNameTwiceIsCorrupt) {
+    StoreTree tree;
+    tree.containers("[" + container(kC1, R"(["web"])", kLayerA) + "," +
+                    container(kC2, R"(["web"])", kLayerB) + "]");
+    expect_error([&] { tree.open().find_container("web"); }, Errc::StorageCorrupt, "found 2");
+    tree.containers("[" + container(kC1, "[]", kLayerA) + "," + container(kC1, "[]", kLayerB) +
+                    "]");
+    expect_error([&] { tree.open().find_container(kC1); }, Errc::StorageCorrupt, "found 2");
+}
+
+TEST(FindContainer, SymlinkedContainersJsonIsRefused) {
+    StoreTree tree;
+    tree.write("elsewhere.json", "[]");
+    std::filesystem::create_directories(tree.root() / "overlay-containers");
+    std::filesystem::create_symlink("../elsewhere.json",
+                                    tree.root() / "overlay-containers/containers.json");
+    expect_error([&] { tree.open().find_container("web"); }, Errc::StorageCorrupt,
+                 "overlay-containers/containers.json: expected a regular file, found a symlink");
+}
+
+}  // namespace
+}  // namespace vmd::storage::test
