@@ -1,5 +1,7 @@
 // Every attack on the store is a typed refusal; the daemon stays healthy and leaks nothing.
+#include <algorithm>
 #include <functional>
+#include <ostream>
 
 #include "daemon_env.hpp"
 #include "fixtures/sample_images.hpp"
@@ -63,9 +65,13 @@ std::vector<Attack> attacks() {
          "InvalidArgument",
          "",
          [](BuiltStore&) {},
-         {"mount", std::string(kDemoName), "../../etc", "--target", "/nonexistent"}},
+         {"mount", std::string(kDemoName), "../../etc", "--target", "{target}"}},
         {"BadLevelValue", "InvalidArgument", "enforced", [](BuiltStore&) {}},
     };
+}
+
+void PrintTo(const Attack& attack, std::ostream* out) {
+    *out << attack.name;
 }
 
 class Refusal : public ::testing::TestWithParam<Attack> {};
@@ -94,8 +100,9 @@ TEST_P(Refusal, IsTypedAndLeavesTheDaemonHealthy) {
         MountPoint target(env.dir() / "rootfs");
         auto args = attack.ctl_args;
         if (args.empty()) {
-            args = {"mount", std::string(kDemoName), "--target", target.str()};
+            args = {"mount", std::string(kDemoName), "--target", "{target}"};
         }
+        std::replace(args.begin(), args.end(), std::string("{target}"), target.str());
         result = env.ctl(args);
         expect_refused(result, attack.error, attack.message_part);
     }
