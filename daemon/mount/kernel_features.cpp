@@ -166,7 +166,10 @@ KernelFeatures probe_kernel_features(const fs::path& store_root) {
     KernelFeatures features;
     features.release = kernel_release();
     features.fs_verity = probe_fs_verity(store_root);
-    features.erofs_file_backed = probe_erofs_file_backed("/tmp");
+    // Before 6.18 tmpfs files cannot back EROFS ("Block device required"); the store's own
+    // filesystem is asked too where we may create a temporary file there.
+    features.erofs_file_backed =
+        probe_erofs_file_backed("/tmp") || probe_erofs_file_backed(store_root);
     probe_overlay(features);
     return features;
 }

@@ -22,7 +22,8 @@ struct KernelFeatures {
 /// Probes the running kernel with real, bounded system calls, without leaving anything mounted
 /// or any file behind. `store_root` is the store root: fs-verity depends on the filesystem as
 /// well as the kernel, so it is probed (read-only) on that directory; file-backed EROFS is
-/// probed on a temporary file in /tmp. Never throws for a missing feature; the flag is false.
+/// probed on a temporary file in /tmp, else in the store root where one may be created. Never
+/// throws for a missing feature; the flag is false.
 KernelFeatures probe_kernel_features(const std::filesystem::path& store_root = "/tmp");
 
 }  // namespace vmd::mount

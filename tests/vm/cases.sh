@@ -1,0 +1,249 @@
+# The enforce cases, sourced by init.sh (busybox sh) once the daemon owns its bus name.
+# Uses from init.sh: pass, fail, detail, start_daemon, stop_daemon, daemon_pid, and case.env
+# (IMAGE_NAME, STORE, LAYERS top first, TARGET0/1 and the objects holding their content,
+# CONTAINER_ID and CONTAINER_LAYER).
+
+expected=/vmdisk/vm/expected.txt
+top_layer=${LAYERS%% *}
+bottom_layer=${LAYERS##* }
+
+# The tree under DIR, one "TYPE SHA256|EIO|ERR ./PATH" line per entry, as make-disk.sh writes it.
+listing() {
+    (cd "$1" && find . -mindepth 1 | sort | while IFS= read -r p; do
+        if [ -L "$p" ]; then
+            echo "l - $p"
+        elif [ -d "$p" ]; then
+            echo "d - $p"
+        elif [ -f "$p" ]; then
+            if out=$(sha256sum "$p" 2>&1); then
+                echo "f ${out%% *} $p"
+            else
+                case $out in
+                    *"Input/output error"* | *"I/O error"*) echo "f EIO $p" ;;
+                    *) echo "f ERR $p" ;;
+                esac
+            fi
+        else
+            echo "o - $p"
+        fi
+    done)
+}
+
+# The expected listing with PATH unreadable (EIO).
+expect_eio() {
+    awk -v p="$1" '{ t = $1; s = $2; q = substr($0, length(t) + length(s) + 3)
+                     if (q == p) s = "EIO"; print t, s, q }' "$expected"
+}
+
+# Asks for a mount of the image (and container $3, if given) at LEVEL on TARGET; output in
+# /tmp/ctl.out, /tmp/ctl.err.
+ctl_mount() {
+    verity-mountctl mount "$IMAGE_NAME" ${3:+"$3"} --target "$2" --verity "$1" --json \
+        >/tmp/ctl.out 2>/tmp/ctl.err
+}
+
+# The scalar value (number, bool or string) of KEY in the JSON in FILE, wherever it is nested
+# (keys of the client's output are unique). One process: this runs in the timing loops.
+json_value() {
+    sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p" "$2"
+}
+
+# Mounts at enforce (with container CONTAINER if given) on /mnt/root, lists it into /tmp/got, runs
+# AFTER (a command, may be "") while mounted, unmounts, and compares /tmp/got with WANT. Returns 1
+# with the reason in /tmp/why (and DETAIL lines on the console).
+check_mount() {
+    want=$1 container=$2 after=$3
+    if ! ctl_mount enforce /mnt/root "$container"; then
+        echo "mount refused: $(cat /tmp/ctl.err)" >/tmp/why
+        return 1
+    fi
+    info=$(awk '$5 == "/mnt/root"' /proc/self/mountinfo)
+    listing /mnt/root >/tmp/got
+    after_rc=0
+    [ -z "$after" ] || $after || after_rc=1
+    umount /mnt/root
+    [ $after_rc = 0 ] || return 1
+    case $info in
+        *" - overlay "*verity=require*) ;;
+        *) echo "/mnt/root is not an overlay with verity=require: $info" >/tmp/why && return 1 ;;
+    esac
+    level=$(json_value verity /tmp/ctl.out)
+    if [ "$level" != enforce ]; then
+        echo "reply says verity=$level, expected enforce" >/tmp/why
+        return 1
+    fi
+    if ! cmp -s "$want" /tmp/got; then
+        echo "rootfs differs from the expected listing (DETAIL: diff expected got)" >/tmp/why
+        diff "$want" /tmp/got | head -n 20 | detail
+        dmesg | grep -iE 'overlay|verity|erofs' | tail -n 5 | detail
+        return 1
+    fi
+}
+
+mount_and_compare() { # NAME WANT
+    if check_mount "$2" "" ""; then pass "$1"; else fail "$1" "$(cat /tmp/why)"; fi
+}
+
+# Replaces each object in OBJECTS (paths under $STORE/overlay): MODE "plain" = a same-content copy
+# without fs-verity, "changed" = different bytes of the same size, with fs-verity.
+swap_objects() {
+    for o in $1; do
+        f=$STORE/overlay/$o
+        mv "$f" "$f.orig"
+        case $2 in
+            plain) cp "$f.orig" "$f" ;;
+            changed)
+                [ "$(head -c1 "$f.orig")" = X ] && c=Y || c=X
+                { printf %s "$c"; tail -c +2 "$f.orig"; } >"$f"
+                fsverity enable "$f"
+                ;;
+        esac
+    done
+}
+restore_objects() {
+    for o in $1; do mv -f "$STORE/overlay/$o.orig" "$STORE/overlay/$o"; done
+}
+
+# Mount must be refused with io.containers.VerityMount1.Error.ERROR.
+expect_refusal() {
+    name=$1 error=$2
+    ctl_mount enforce /mnt/t
+    rc=$?
+    if [ $rc = 0 ]; then
+        umount /mnt/t
+        fail "$name" "mounted, expected $error"
+    elif [ $rc = 1 ] && grep -q "io.containers.VerityMount1.Error.$error" /tmp/ctl.err; then
+        pass "$name"
+    else
+        fail "$name" "expected exit 1 with $error, got exit $rc: $(cat /tmp/ctl.err)"
+    fi
+}
+
+case_status() {
+    if ! verity-mountctl status --json >/tmp/status 2>/tmp/err; then
+        fail "status-features" "status failed: $(cat /tmp/err)"
+        return
+    fi
+    # The facts of a 6.12 kernel: all but detached mounts as overlay layers (6.15).
+    want="fs_verity=true overlay_verity=true overlay_lowerdir_plus=true erofs_file_backed=true"
+    want="$want detached_layers=false"
+    got=""
+    for f in fs_verity overlay_verity overlay_lowerdir_plus erofs_file_backed detached_layers; do
+        got="$got${got:+ }$f=$(json_value "$f" /tmp/status)"
+    done
+    echo "INFO: kernel $(uname -r) features: $got"
+    if [ "$got" = "$want" ]; then
+        pass "status-features"
+    else
+        fail "status-features" "expected $want, got $got"
+        dmesg | grep -iE 'erofs|overlay|verity' | tail -n 10 | detail
+    fi
+}
+
+case_tampered_object() { # NAME TARGET OBJECTS MODE
+    swap_objects "$3" "$4"
+    expect_eio "$2" >/tmp/want
+    mount_and_compare "$1" /tmp/want
+    restore_objects "$3"
+}
+
+case_tampered_blob() { # NAME ERROR MODE
+    b=$STORE/overlay/$top_layer/composefs-data/composefs.blob
+    mv "$b" "$b.orig"
+    case $3 in
+        plain) cp "$b.orig" "$b" ;;
+        other)
+            if [ "$bottom_layer" != "$top_layer" ]; then
+                cp "$STORE/overlay/$bottom_layer/composefs-data/composefs.blob" "$b"
+            else # one layer: any other verity file
+                { cat "$b.orig"; head -c 4096 /dev/zero; } >"$b"
+            fi
+            fsverity enable "$b"
+            ;;
+    esac
+    expect_refusal "$1" "$2"
+    mv -f "$b.orig" "$b"
+}
+
+# Open fds and mounts of the daemon, to compare before and after many requests.
+daemon_footprint() {
+    echo "fds=$(ls "/proc/$daemon_pid/fd" | wc -l) mounts=$(wc -l <"/proc/$daemon_pid/mountinfo")"
+}
+
+# "p50=… mean=…" of the numbers in FILE, one a line.
+stats() {
+    sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
+                        END { printf "p50=%d mean=%d", v[int((NR + 1) / 2)], s / NR }'
+}
+
+# Times N mounts at LEVEL (daemon's elapsed_us and the client's wall time), prints a MEASURE line.
+time_mounts() {
+    level=$1 n=$2 i=0
+    : >/tmp/elapsed
+    : >/tmp/wall
+    while [ $i -lt "$n" ]; do
+        t0=$(date-ns +%s%N)
+        if ! ctl_mount "$level" /mnt/t; then
+            fail "timing-$level" "mount $i refused: $(cat /tmp/ctl.err)"
+            return 1
+        fi
+        t1=$(date-ns +%s%N)
+        umount /mnt/t
+        got=$(json_value verity /tmp/ctl.out)
+        [ "$got" = "$level" ] || { fail "timing-$level" "reply says verity=$got"; return 1; }
+        json_value elapsed_us /tmp/ctl.out >>/tmp/elapsed
+        echo $(((t1 - t0) / 1000)) >>/tmp/wall
+        i=$((i + 1))
+    done
+    echo "MEASURE: Mount verity=$level n=$n:" \
+        "daemon elapsed_us $(stats /tmp/elapsed); client wall_us $(stats /tmp/wall)"
+    pass "timing-$level"
+}
+
+# With the container, its layer is the upper dir: a write lands in the store.
+write_note() {
+    echo "written in the VM" >/mnt/root/etc/vm-note 2>/tmp/why
+}
+case_container() { # NAME
+    note=$STORE/overlay/$CONTAINER_LAYER/diff/etc/vm-note
+    if ! check_mount "$expected" "$CONTAINER_ID" write_note; then
+        fail "$1" "$(cat /tmp/why)"
+    elif [ "$(cat "$note" 2>&1)" != "written in the VM" ]; then
+        fail "$1" "the write is not in the container's layer: $note"
+    else
+        pass "$1"
+    fi
+}
+
+run_cases() {
+    case_status
+    mount_and_compare "enforce-reads-all" "$expected"
+    case_tampered_object "object-without-verity-eio" "$TARGET0" "$TARGET0_OBJECTS" plain
+    case_tampered_object "object-changed-eio" "$TARGET1" "$TARGET1_OBJECTS" changed
+    case_tampered_blob "blob-without-verity-refused" VerityMissing plain
+    case_tampered_blob "blob-other-digest-refused" VerityMismatch other
+    mount_and_compare "restored-store-mounts" "$expected"
+    case_container "container-read-write"
+
+    # Timings: a daemon whose floor is digest, so both levels can be asked for.
+    if ! stop_daemon; then
+        fail "timing" "verity-mountd did not release its bus name when stopped"
+        return
+    fi
+    if ! start_daemon /vmdisk/vm/verity-mountd-digest.json; then
+        fail "timing" "verity-mountd (digest floor) did not take its bus name"
+        return
+    fi
+    before=$(daemon_footprint)
+    time_mounts enforce 20
+    time_mounts digest 20
+    # The daemon drops its copy of each rootfs fd just after the reply: allow it a moment.
+    i=0
+    while [ "$(daemon_footprint)" != "$before" ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1)); done
+    after=$(daemon_footprint)
+    if [ "$after" = "$before" ]; then
+        pass "no-leaks-after-40-mounts"
+    else
+        fail "no-leaks-after-40-mounts" "before: $before, after: $after"
+    fi
+}
