@@ -120,3 +120,33 @@ TEST(BusctlCall, MountReturnsAFileDescriptorAndInfo) {
 
 }  // namespace
 }  // namespace vmd::testing
+
+namespace vmd::testing {
+namespace {
+
+TEST(HostKernel, EnforceIsRefusedNamingFsVerityWhileDigestWorks) {
+    DaemonEnv env(sample_store());
+    auto status = env.ctl({"status", "--json"});
+    ASSERT_EQ(status.exit_code, 0) << status.err;
+    if (status.out.find("\"fs_verity\": false") == std::string::npos) {
+        GTEST_SKIP() << "this kernel and store filesystem have fs-verity; the VM test covers it";
+    }
+    expect_refused(env.ctl({"verify", std::string(kDemoName), "--verity", "enforce"}),
+                   "KernelUnsupported", "fs-verity");
+    EXPECT_EQ(env.ctl({"verify", std::string(kDemoName)}).exit_code, 0);
+    // The refusal is counted; the daemon keeps serving.
+    auto after = env.ctl({"status", "--json"});
+    EXPECT_NE(after.out.find("\"refusals\": 1"), std::string::npos) << after.out;
+}
+
+TEST(HostKernel, EnforceAsConfiguredMinimumRefusesEveryRequestButStatusAnswers) {
+    DaemonEnv env(sample_store(), {{"verity", "\"enforce\""}});
+    expect_refused(env.ctl({"verify", std::string(kDemoName), "--verity", "digest"}),
+                   "KernelUnsupported", "fs-verity");
+    auto status = env.ctl({"status", "--json"});
+    EXPECT_EQ(status.exit_code, 0) << status.err;
+    EXPECT_NE(status.out.find("\"overlay_verity\": true"), std::string::npos) << status.out;
+}
+
+}  // namespace
+}  // namespace vmd::testing
