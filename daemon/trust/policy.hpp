@@ -14,7 +14,7 @@
 
 namespace vmd::trust {
 
-struct PolicyData;  // the parsed tree; defined in policy.cpp and its helpers
+struct PolicyData;  // the parsed tree; defined in trust/policy_data.hpp
 
 /// A parsed, validated policy.json. Key material is loaded only when a requirement is
 /// evaluated, so bad keys in unused scopes do not stop other scopes from working.

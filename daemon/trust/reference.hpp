@@ -17,6 +17,8 @@ struct DockerReference {
     std::string repository() const;
     /// repository[:tag][@digest]: the full normalised form.
     std::string string() const;
+    /// True when the reference has neither tag nor digest.
+    bool name_only() const { return tag.empty() && digest.empty(); }
     bool operator==(const DockerReference&) const = default;
 };
 

@@ -1,0 +1,111 @@
+#include "trust/sigstore.hpp"
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "trust/encoding.hpp"
+
+namespace vmd::trust {
+
+namespace {
+
+constexpr std::string_view kSigstorePrefix{"\0sigstore-json\n", 15};
+constexpr int kMaxDepth = 64;
+
+// expect_object checks one level; untrusted "optional" content is checked at every depth.
+void reject_duplicates(json::Element element, json::Context ctx, int depth) {
+    if (depth > kMaxDepth) {
+        fail(ctx.code, "{}: expected JSON nested at most {} deep, found deeper", ctx.what,
+             kMaxDepth);
+    }
+    if (element.is_object()) {
+        for (auto field : json::expect_object(element, ctx)) {
+            reject_duplicates(field.value, ctx, depth + 1);
+        }
+    } else if (element.is_array()) {
+        for (auto item : json::expect_array(element, ctx)) {
+            reject_duplicates(item, ctx, depth + 1);
+        }
+    }
+}
+
+json::Object exact_object(json::Element element, json::Context ctx,
+                          std::initializer_list<std::string_view> keys) {
+    auto object = json::expect_object(element, ctx, keys);
+    for (auto key : keys) {
+        json::require(object, key, ctx);
+    }
+    return object;
+}
+
+}  // namespace
+
+BlobKind classify_blob(std::string_view blob) {
+    if (blob.starts_with(kSigstorePrefix)) {
+        return BlobKind::Sigstore;
+    }
+    if (!blob.empty() && (static_cast<unsigned char>(blob.front()) & 0x80) != 0) {
+        return BlobKind::Gpg;
+    }
+    return BlobKind::Unknown;
+}
+
+SigstoreBlob parse_sigstore_blob(std::string_view blob) {
+    constexpr json::Context ctx{Errc::SignatureInvalid, "sigstore signature JSON"};
+    if (!blob.starts_with(kSigstorePrefix)) {
+        fail(ctx.code, "{}: expected the prefix \\0sigstore-json\\n, found another format",
+             ctx.what);
+    }
+    auto doc = json::Document::parse(blob.substr(kSigstorePrefix.size()), ctx.code, ctx.what);
+    auto object = json::expect_object(doc.root(), ctx, {{"mimeType", "payload", "annotations"}});
+    SigstoreBlob out;
+    out.mime_type = json::expect_string(json::require(object, "mimeType", ctx), ctx);
+    auto payload = json::expect_string(json::require(object, "payload", ctx), ctx);
+    auto decoded = base64_decode(payload);
+    if (!decoded) {
+        fail(ctx.code, "{}: expected standard base64 in \"payload\", found invalid characters",
+             ctx.what);
+    }
+    out.payload = std::move(*decoded);
+    if (auto annotations = json::find(object, "annotations")) {
+        constexpr json::Context actx{Errc::SignatureInvalid, "sigstore signature annotations"};
+        for (auto field : json::expect_object(*annotations, actx)) {
+            out.annotations.emplace(std::string(field.key),
+                                    std::string(json::expect_string(field.value, actx)));
+        }
+    }
+    return out;
+}
+
+SigstorePayload parse_sigstore_payload(std::string_view payload) {
+    constexpr json::Context ctx{Errc::SignatureInvalid, "sigstore payload"};
+    auto doc = json::Document::parse(payload, ctx.code, ctx.what);
+    auto root = exact_object(doc.root(), ctx, {"critical", "optional"});
+    auto optional = json::require(root, "optional", ctx);
+    if (!optional.is_null()) {
+        constexpr json::Context octx{Errc::SignatureInvalid, "sigstore payload \"optional\""};
+        json::expect_object(optional, octx);
+        reject_duplicates(optional, octx, 0);
+    }
+    constexpr json::Context cctx{Errc::SignatureInvalid, "sigstore payload \"critical\""};
+    auto critical =
+        exact_object(json::require(root, "critical", ctx), cctx, {"identity", "image", "type"});
+    auto type = json::expect_string(json::require(critical, "type", cctx), cctx);
+    if (type != kSigstoreSignatureType) {
+        fail(Errc::SignatureInvalid, "sigstore payload: expected type {}, found {}",
+             json::quote(kSigstoreSignatureType), json::quote(type));
+    }
+    constexpr json::Context ictx{Errc::SignatureInvalid, "sigstore payload \"critical.image\""};
+    auto image =
+        exact_object(json::require(critical, "image", cctx), ictx, {"docker-manifest-digest"});
+    constexpr json::Context idctx{Errc::SignatureInvalid, "sigstore payload \"critical.identity\""};
+    auto identity =
+        exact_object(json::require(critical, "identity", cctx), idctx, {"docker-reference"});
+    SigstorePayload out;
+    out.manifest_digest =
+        json::expect_string(json::require(image, "docker-manifest-digest", ictx), ictx);
+    out.docker_reference =
+        json::expect_string(json::require(identity, "docker-reference", idctx), idctx);
+    return out;
+}
+
+}  // namespace vmd::trust
