@@ -25,7 +25,9 @@ using namespace vmd::testing;
 
 void report(const std::string& what, std::vector<double> us) {
     std::sort(us.begin(), us.end());
-    auto at = [&](double q) { return us[static_cast<std::size_t>(q * (us.size() - 1))]; };
+    auto at = [&](double q) {
+        return us[static_cast<std::size_t>(q * static_cast<double>(us.size() - 1))];
+    };
     double mean = 0;
     for (double v : us) {
         mean += v;

@@ -36,13 +36,13 @@ std::vector<Attack> attacks() {
         {"SignatureByUnknownKey", "SignatureInvalid", "",
          [](BuiltStore& s) {
              auto other = SigningKey::generate(KeyType::EcdsaP256);
-             std::vector<SignatureSpec> specs{SignatureSpec{&other}};
+             std::vector<SignatureSpec> specs{SignatureSpec::with_key(other)};
              resign(s, 0, specs);
          }},
         {"SignatureForAnotherRepository", "SignatureInvalid", "quay.io/example/other",
          [](BuiltStore& s) {
              std::vector<SignatureSpec> specs{
-                 SignatureSpec{nullptr, "quay.io/example/other:latest"}};
+                 SignatureSpec::for_identity("quay.io/example/other:latest")};
              resign(s, 0, specs);
          }},
         {"LayerWithoutAnnotation", "VerityMissing", "",
@@ -116,7 +116,7 @@ TEST_P(Refusal, IsTypedAndLeavesTheDaemonHealthy) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Store, Refusal, ::testing::ValuesIn(attacks()),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& test) { return test.param.name; });
 
 TEST(Authorization, CallerWhoseUidIsNotAllowedIsRefused) {
     DaemonEnv env(sample_store(), {{"allowed_uids", "[0]"}});
