@@ -1,0 +1,84 @@
+// The bus side of a request: who is calling, decoding, a request slot, a worker thread for the
+// service call, and the reply back on the bus thread.
+#pragma once
+
+#include <sys/socket.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "bus/sd_ptr.hpp"
+#include "bus/worker_pool.hpp"
+#include "common/unique_fd.hpp"
+#include "service/service.hpp"
+
+namespace vmd::bus {
+
+class Dispatcher;
+
+/// One connection's view of its callers: the vtable userdata of the VerityMount1 object.
+struct Endpoint {
+    Dispatcher* dispatcher = nullptr;
+    /// Peer-to-peer: the socket's SO_PEERCRED, taken at accept. Unset on the system bus, where
+    /// each message's sender is asked about.
+    std::optional<ucred> peer;
+};
+
+/// Runs the methods of io.containers.VerityMount1. Every member is called on the bus thread,
+/// except the service calls, which run on the worker threads and touch no sd-bus object.
+class Dispatcher {
+  public:
+    /// Registers the completion eventfd with `event`. Throws Error(Internal) on failure.
+    Dispatcher(service::Service& service, sd_event* event);
+    Dispatcher(const Dispatcher&) = delete;
+    Dispatcher& operator=(const Dispatcher&) = delete;
+    ~Dispatcher();
+
+    /// Mount(s image, s container, a{sv} options) -> (h rootfs, a{sv} info), answered later.
+    int mount(sd_bus_message* call, const Endpoint& endpoint);
+    /// Verify(s image, a{sv} options) -> a{sv} report, answered later.
+    int verify(sd_bus_message* call, const Endpoint& endpoint);
+    /// GetStatus() -> a{sv} status, answered at once (not a counted request).
+    int get_status(sd_bus_message* call, const Endpoint& endpoint);
+
+    /// Whether a request is in flight (its reply not yet sent).
+    bool busy() const { return !pending_.empty(); }
+    /// When the last request in flight was answered (or when this was created).
+    std::chrono::steady_clock::time_point last_reply() const { return last_reply_; }
+
+    /// Lets every request in flight finish and sends its reply; no request may follow.
+    void drain();
+
+  private:
+    struct Work;
+
+    /// Authorizes and decodes `call`, takes a slot and hands it to a worker.
+    void start(sd_bus_message* call, const Endpoint& endpoint, bool mount);
+    static void run(Work& work) noexcept;
+    void finished(std::shared_ptr<Work> work);
+    void send_replies();
+    void reply(sd_bus_message* call, Work& work);
+    static int on_completion(sd_event_source* source, int fd, uint32_t events, void* userdata);
+
+    service::Service& service_;
+    UniqueFd completion_fd_;
+    SourcePtr completion_source_;
+    std::uint64_t next_id_ = 1;
+    std::unordered_map<std::uint64_t, MessagePtr> pending_;  // id -> the call to answer
+    std::chrono::steady_clock::time_point last_reply_;
+    std::mutex done_mutex_;
+    std::vector<std::shared_ptr<Work>> done_;  // finished by the workers, not yet answered
+    WorkerPool pool_;                          // last: joined before the rest is destroyed
+};
+
+/// Sends the error reply `name: message` to `call` (when it expects one); returns 1.
+int reply_error(sd_bus_message* call, const std::string& name, const std::string& message);
+
+}  // namespace vmd::bus
