@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 scripts/install-deps.sh
-scripts/build.sh
+BUILD_TARGETS="verity-mountd verity-mountctl vmd-fixture" scripts/build.sh
 build=$PWD/${BUILD_DIR:-build}
 ctl=$build/client/verity-mountctl
 
@@ -38,7 +38,7 @@ cat >"$work/bus.conf" <<CONF
 <policy user="root"><allow own="*"/></policy></busconfig>
 CONF
 read -r address bus_pid < <(dbus-daemon --config-file="$work/bus.conf" --fork --nopidfile \
-  --print-address=1 --print-pid=1 | tr '\n' ' ')
+  --print-address=1 --print-pid=1 | tr '\n' ' '; echo)
 export DBUS_SYSTEM_BUS_ADDRESS=$address
 "$build/daemon/verity-mountd" --config "$work/fixture/verity-mountd.json" 2>"$work/daemon.log" &
 daemon_pid=$!
