@@ -19,5 +19,6 @@ if grep -qE "(warning|error):" "$report"; then
   grep -v "warnings generated" "$report" >&2
   echo "lint: clang-tidy found problems" >&2
   [ "${VMD_TIDY_STRICT:-0}" = 1 ] && exit 1
+else
+  echo "lint: clang-tidy clean on ${#sources[@]} files"
 fi
-echo "lint: clang-tidy clean on ${#sources[@]} files"
