@@ -18,7 +18,7 @@ timeout "${VMD_TIDY_SECONDS:-1200}" clang-tidy -p "$build" --quiet "${sources[@]
 if grep -qE "(warning|error):" "$report"; then
   grep -v "warnings generated" "$report" >&2
   echo "lint: clang-tidy found problems" >&2
-  [ "${VMD_TIDY_STRICT:-0}" = 1 ] && exit 1
+  if [ "${VMD_TIDY_STRICT:-0}" = 1 ]; then exit 1; fi
 else
   echo "lint: clang-tidy clean on ${#sources[@]} files"
 fi
