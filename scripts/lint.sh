@@ -14,7 +14,7 @@ mapfile -t sources < <(git ls-files 'daemon/*.cpp' 'client/*.cpp')
 cmake --build "$build" -j"$(nproc)" --target verity-mountctl >/dev/null
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
-timeout "${VMD_TIDY_SECONDS:-1200}" clang-tidy -p "$build" --quiet "${sources[@]}" >"$report" 2>&1 || true
+timeout "${VMD_TIDY_SECONDS:-600}" clang-tidy -p "$build" --quiet "${sources[@]}" >"$report" 2>&1 || true
 if grep -qE "(warning|error):" "$report"; then
   grep -v "warnings generated" "$report" >&2
   echo "lint: clang-tidy found problems" >&2
