@@ -1,0 +1,44 @@
+// The trust part of one Verify: policy parse + evaluate over 1 or 10 signatures, where only the
+// last signature is by the trusted key (the worst case: every other one is tried first).
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "fixtures/signing.hpp"
+#include "trust/policy.hpp"
+#include "trust/reference.hpp"
+
+namespace {
+
+using namespace vmd::testing;
+
+constexpr std::string_view kManifest =
+    R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]})";
+
+void BM_PolicyEvaluate(benchmark::State& state) {
+    auto trusted = SigningKey::generate(KeyType::EcdsaP256);
+    auto other = SigningKey::generate(KeyType::EcdsaP256);
+    auto payload = sigstore_payload("quay.io/example/demo:latest", sha256_digest(kManifest));
+    std::vector<std::string> signatures;
+    for (int i = 1; i < state.range(0); ++i) {
+        signatures.push_back(sigstore_blob(payload, other.sign(payload)));
+    }
+    signatures.push_back(sigstore_blob(payload, trusted.sign(payload)));
+    const std::string policy_json =
+        R"({"default":[{"type":"reject"}],"transports":{"docker":{"quay.io/example":[)"
+        R"({"type":"sigstoreSigned","keyData":")" +
+        base64(trusted.public_pem()) + R"("}]}}})";
+    auto reference = vmd::trust::parse_docker_reference("quay.io/example/demo:latest");
+    for (auto _ : state) {
+        auto policy = vmd::trust::Policy::parse(policy_json);
+        benchmark::DoNotOptimize(vmd::trust::evaluate(policy, reference, kManifest, signatures,
+                                                      vmd::SignatureLevel::Require));
+    }
+}
+
+BENCHMARK(BM_PolicyEvaluate)->Arg(1)->Arg(10)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
