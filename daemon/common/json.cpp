@@ -54,10 +54,10 @@ Object expect_object(Element element, Context ctx,
     std::unordered_set<std::string_view> seen;
     for (auto field : object) {
         if (!seen.insert(field.key).second) {
-            fail(ctx.code, "{}: duplicate key \"{}\"", ctx.what, field.key);
+            fail(ctx.code, "{}: duplicate key {}", ctx.what, quote(field.key));
         }
         if (allowed && std::find(allowed->begin(), allowed->end(), field.key) == allowed->end()) {
-            fail(ctx.code, "{}: unknown key \"{}\"", ctx.what, field.key);
+            fail(ctx.code, "{}: unknown key {}", ctx.what, quote(field.key));
         }
     }
     return object;

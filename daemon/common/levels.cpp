@@ -1,6 +1,7 @@
 #include "common/levels.hpp"
 
 #include "common/error.hpp"
+#include "common/json.hpp"
 
 namespace vmd {
 
@@ -38,8 +39,8 @@ SignatureLevel parse_signature_level(std::string_view text) {
     if (text == "require") {
         return SignatureLevel::Require;
     }
-    fail(Errc::InvalidArgument, "signature level: expected off, check or require, found \"{}\"",
-         text);
+    fail(Errc::InvalidArgument, "signature level: expected off, check or require, found {}",
+         json::quote(text));
 }
 
 VerityLevel parse_verity_level(std::string_view text) {
@@ -52,8 +53,8 @@ VerityLevel parse_verity_level(std::string_view text) {
     if (text == "enforce") {
         return VerityLevel::Enforce;
     }
-    fail(Errc::InvalidArgument, "verity level: expected off, digest or enforce, found \"{}\"",
-         text);
+    fail(Errc::InvalidArgument, "verity level: expected off, digest or enforce, found {}",
+         json::quote(text));
 }
 
 }  // namespace vmd

@@ -17,62 +17,78 @@ namespace {
 
 constexpr std::uint64_t kMaxConfigBytes = 1 << 20;
 
-json::Context key_context(std::string_view key) {
-    return {Errc::InvalidArgument, key};
+/// The error context of one key: every message about it starts "config key "KEY"".
+struct KeyContext {
+    std::string what;
+    json::Context context() const { return {Errc::InvalidArgument, what}; }
+};
+
+KeyContext key_context(std::string_view key) {
+    return {"config key " + json::quote(key)};
 }
 
 template <typename Number>
-Number bounded(json::Element element, std::string_view key, std::uint64_t min, std::uint64_t max) {
-    auto value = json::expect_uint(element, key_context(key));
+Number bounded(json::Element element, const KeyContext& key, std::uint64_t min, std::uint64_t max) {
+    auto value = json::expect_uint(element, key.context());
     if (value < min || value > max) {
-        fail(Errc::InvalidArgument, "config key \"{}\": expected {} to {}, found {}", key, min, max,
-             value);
+        fail(Errc::InvalidArgument, "{}: expected {} to {}, found {}", key.what, min, max, value);
     }
     return static_cast<Number>(value);
 }
 
-std::filesystem::path absolute_path(json::Element element, std::string_view key) {
-    auto text = json::expect_string(element, key_context(key));
+std::filesystem::path absolute_path(json::Element element, const KeyContext& key) {
+    auto text = json::expect_string(element, key.context());
     if (text.empty() || text.front() != '/') {
-        fail(Errc::InvalidArgument, "config key \"{}\": expected an absolute path, found \"{}\"",
-             key, text);
+        fail(Errc::InvalidArgument, "{}: expected an absolute path, found {}", key.what,
+             json::quote(text));
     }
     return std::filesystem::path(text);
 }
 
-void apply(Config& config, std::string_view key, json::Element value) {
-    if (key == "storage_root") {
+template <typename Parse>
+auto level(json::Element element, const KeyContext& key, Parse parse) {
+    auto text = json::expect_string(element, key.context());
+    try {
+        return parse(text);
+    } catch (const Error& error) {
+        throw Error(error.code(), key.what + ": " + error.message());
+    }
+}
+
+void apply(Config& config, std::string_view name, json::Element value) {
+    const auto key = key_context(name);
+    if (name == "storage_root") {
         config.storage_root = absolute_path(value, key);
-    } else if (key == "policy_path") {
+    } else if (name == "policy_path") {
         config.policy_path = absolute_path(value, key);
-    } else if (key == "signature") {
-        config.signature = parse_signature_level(json::expect_string(value, key_context(key)));
-    } else if (key == "verity") {
-        config.verity = parse_verity_level(json::expect_string(value, key_context(key)));
-    } else if (key == "annotation_keys") {
-        config.annotation_keys = json::expect_string_array(value, key_context(key));
+    } else if (name == "signature") {
+        config.signature = level(value, key, parse_signature_level);
+    } else if (name == "verity") {
+        config.verity = level(value, key, parse_verity_level);
+    } else if (name == "annotation_keys") {
+        config.annotation_keys = json::expect_string_array(value, key.context());
         if (config.annotation_keys.empty()) {
-            fail(Errc::InvalidArgument,
-                 "config key \"annotation_keys\": expected at least one key, found none");
+            fail(Errc::InvalidArgument, "{}: expected at least one key, found none", key.what);
         }
-    } else if (key == "allowed_uids") {
+    } else if (name == "allowed_uids") {
         config.allowed_uids.clear();
-        for (auto item : json::expect_array(value, key_context(key))) {
+        for (auto item : json::expect_array(value, key.context())) {
             config.allowed_uids.push_back(
                 bounded<uid_t>(item, key, 0, std::numeric_limits<uid_t>::max() - 1));
         }
-    } else if (key == "max_concurrent") {
+    } else if (name == "max_concurrent") {
         config.max_concurrent = bounded<unsigned>(value, key, 1, 1024);
-    } else if (key == "max_json_bytes") {
+    } else if (name == "max_json_bytes") {
         config.max_json_bytes = bounded<std::uint64_t>(value, key, 1, 1ull << 32);
-    } else if (key == "max_manifest_bytes") {
+    } else if (name == "max_manifest_bytes") {
         config.max_manifest_bytes = bounded<std::uint64_t>(value, key, 1, 1ull << 30);
-    } else if (key == "max_layers") {
+    } else if (name == "max_layers") {
         config.max_layers = bounded<unsigned>(value, key, 1, 4096);
-    } else if (key == "idle_exit_seconds") {
+    } else if (name == "idle_exit_seconds") {
         config.idle_exit_seconds = bounded<unsigned>(value, key, 0, 86400 * 365);
     } else {
-        fail(Errc::InvalidArgument, "config: unknown key \"{}\"", key);
+        fail(Errc::InvalidArgument,
+             "{}: expected one of the keys of DESIGN §5, found an unknown key", key.what);
     }
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/json.hpp"
 
 namespace vmd::trust {
 
@@ -151,8 +152,8 @@ void write(json::Element element, std::string& out, int depth) {
             out.push_back('{');
             for (size_t i = 0; i < members.size(); ++i) {
                 if (i > 0 && members[i].first == members[i - 1].first) {
-                    fail(Errc::SignatureInvalid, "canonical JSON: duplicate key \"{}\"",
-                         members[i].second.key);
+                    fail(Errc::SignatureInvalid, "canonical JSON: duplicate key {}",
+                         json::quote(members[i].second.key));
                 }
                 if (i > 0) {
                     out.push_back(',');

@@ -61,19 +61,24 @@ TEST_P(ConfigRefuses, WithMessageNamingTheProblem) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ConfigRefuses,
-    ::testing::Values(BadConfig{R"({"storage_rot": "/x"})", "storage_rot"},
-                      BadConfig{R"({"max_layers": "3"})", "max_layers"},
-                      BadConfig{R"({"max_layers": 0})", "max_layers"},
-                      BadConfig{R"({"max_concurrent": -1})", "max_concurrent"},
-                      BadConfig{R"({"signature": "maybe"})", "maybe"},
-                      BadConfig{R"({"verity": "enforced"})", "enforced"},
-                      BadConfig{R"({"storage_root": "relative/path"})", "storage_root"},
-                      BadConfig{R"({"allowed_uids": [0, "root"]})", "allowed_uids"},
-                      BadConfig{R"({"annotation_keys": []})", "annotation_keys"},
-                      BadConfig{R"({"verity": "digest", "verity": "off"})", "duplicate"},
-                      BadConfig{R"([1, 2])", "expected an object"},
-                      BadConfig{R"({"idle_exit_seconds": 1.5})", "idle_exit_seconds"},
-                      BadConfig{"{", "JSON"}));
+    ::testing::Values(
+        BadConfig{R"({"storage_rot": "/x"})", R"(config key "storage_rot": expected one of)"},
+        BadConfig{R"({"max_layers": "3"})", R"(config key "max_layers")"},
+        BadConfig{R"({"max_layers": 0})",
+                  R"(config key "max_layers": expected 1 to 4096, found 0)"},
+        BadConfig{R"({"max_concurrent": -1})", R"(config key "max_concurrent")"},
+        BadConfig{
+            R"({"signature": "maybe"})",
+            R"(config key "signature": signature level: expected off, check or require, found "maybe")"},
+        BadConfig{R"({"verity": "enforced"})", R"(config key "verity": verity level)"},
+        BadConfig{R"({"storage_root": "relative/path"})",
+                  R"(config key "storage_root": expected an absolute path, found "relative/path")"},
+        BadConfig{R"({"allowed_uids": [0, "root"]})", R"(config key "allowed_uids")"},
+        BadConfig{R"({"annotation_keys": []})", R"(config key "annotation_keys")"},
+        BadConfig{R"({"verity": "digest", "verity": "off"})", R"(duplicate key "verity")"},
+        BadConfig{R"([1, 2])", "expected an object"},
+        BadConfig{R"({"idle_exit_seconds": 1.5})", R"(config key "idle_exit_seconds")"},
+        BadConfig{"{\"a\\u0007b\": 1}", R"(config key "a\u0007b")"}, BadConfig{"{", "JSON"}));
 
 TEST(Config, MissingFileAtDefaultPathGivesDefaults) {
     vmd::testing::TempDir dir;
