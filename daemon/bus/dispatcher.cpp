@@ -61,9 +61,7 @@ int guarded(sd_bus_message* call, Body&& body) {
     try {
         body();
     } catch (const Error& error) {
-        // Refusals decided here, before the service's pipeline (which logs its own).
-        spdlog::info("refused {}: {}: {}", sd_bus_message_get_member(call), error.dbus_name(),
-                     error.message());
+        // Already audited by the method (Service::refused) or by the service's pipeline.
         reply_error(call, error.dbus_name(), error.message());
     } catch (const std::exception& error) {
         spdlog::error("{}: {}", sd_bus_message_get_member(call), error.what());
@@ -124,7 +122,14 @@ int Dispatcher::verify(sd_bus_message* call, const Endpoint& endpoint) {
 
 int Dispatcher::get_status(sd_bus_message* call, const Endpoint& endpoint) {
     return guarded(call, [&] {
-        service_.authorize(caller_of(call, endpoint));
+        service::Caller caller;
+        try {
+            caller = caller_of(call, endpoint);
+            service_.authorize(caller);
+        } catch (const Error& error) {
+            service_.refused(caller, "GetStatus", "", "", error);
+            throw;
+        }
         sd_bus_message* raw = nullptr;
         check(sd_bus_message_new_method_return(call, &raw), "GetStatus reply");
         MessagePtr reply(raw);
@@ -141,24 +146,31 @@ void Dispatcher::start(sd_bus_message* call, const Endpoint& endpoint, bool moun
     work->started = Clock::now();
     work->mount = mount;
     work->service = &service_;
-    work->caller = caller_of(call, endpoint);
-    service_.authorize(work->caller);
-
-    const char* image = nullptr;
-    check(sd_bus_message_read_basic(call, SD_BUS_TYPE_STRING, &image), "read image");
-    work->image = image;
-    if (mount) {
-        const char* container = nullptr;
-        check(sd_bus_message_read_basic(call, SD_BUS_TYPE_STRING, &container), "read container");
-        work->container = container;
+    try {
+        // The arguments are read (not judged) first, so that a refusal's audit record names them.
+        const char* image = nullptr;
+        check(sd_bus_message_read_basic(call, SD_BUS_TYPE_STRING, &image), "read image");
+        work->image = image;
+        if (mount) {
+            const char* container = nullptr;
+            check(sd_bus_message_read_basic(call, SD_BUS_TYPE_STRING, &container),
+                  "read container");
+            work->container = container;
+        }
+        work->caller = caller_of(call, endpoint);
+        service_.authorize(work->caller);
         // A peer that did not negotiate fd passing could never receive the rootfs.
-        if (sd_bus_can_send(sd_bus_message_get_bus(call), SD_BUS_TYPE_UNIX_FD) <= 0) {
+        if (mount && sd_bus_can_send(sd_bus_message_get_bus(call), SD_BUS_TYPE_UNIX_FD) <= 0) {
             fail(Errc::InvalidArgument,
                  "connection: expected one that passes file descriptors, found one that does not");
         }
+        work->options = read_options(call);
+        work->slot.emplace(service_.acquire_slot());
+    } catch (const Error& error) {
+        service_.refused(work->caller, mount ? "Mount" : "Verify", work->image, work->container,
+                         error);
+        throw;
     }
-    work->options = read_options(call);
-    work->slot.emplace(service_.acquire_slot());
 
     work->id = next_id_++;
     pending_.emplace(work->id, MessagePtr(sd_bus_message_ref(call)));

@@ -46,7 +46,6 @@ Service::Service(config::Config config, mount::KernelFeatures kernel)
 void Service::authorize(const Caller& caller) const {
     const auto& allowed = config_.allowed_uids;
     if (std::find(allowed.begin(), allowed.end(), caller.uid) == allowed.end()) {
-        refusals_.fetch_add(1);
         fail(Errc::AccessDenied, "caller uid {}: expected one of the allowed_uids, found it absent",
              caller.uid);
     }
@@ -56,13 +55,26 @@ RequestSlot Service::acquire_slot() {
     unsigned current = in_flight_.load();
     do {
         if (current >= config_.max_concurrent) {
-            refusals_.fetch_add(1);
             fail(Errc::Busy,
                  "requests in flight: expected fewer than max_concurrent ({}), found {}",
                  config_.max_concurrent, current);
         }
     } while (!in_flight_.compare_exchange_weak(current, current + 1));
     return RequestSlot(&in_flight_);
+}
+
+void Service::refused(const Caller& caller, std::string_view method, std::string_view image,
+                      std::string_view container, const Error& error) {
+    if (method != "GetStatus") {
+        requests_.fetch_add(1);
+        last_request_ns_.store(now_ns());
+    }
+    refusals_.fetch_add(1);
+    AuditRecord audit{caller, method, image, container};
+    audit.signature = config_.signature;
+    audit.verity = config_.verity;
+    audit.error = &error;
+    write_audit(audit);
 }
 
 template <typename Work>
@@ -76,6 +88,7 @@ auto Service::run_request(const Caller& caller, std::string_view method, std::st
     audit.signature = levels.signature;
     audit.verity = levels.verity;
     try {
+        authorize(caller);
         auto store = storage::Store::open(config_.storage_root, store_limits(config_));
         auto result = work(store, levels);
         auto& report = report_of(result);
@@ -103,7 +116,6 @@ auto Service::run_request(const Caller& caller, std::string_view method, std::st
 
 MountResult Service::mount(const Caller& caller, std::string_view image, std::string_view container,
                            const RequestOptions& options) {
-    authorize(caller);
     return run_request(caller, "Mount", image, container, options,
                        [&](const storage::Store& store, Levels levels) {
                            auto verified = verify_image(config_, kernel_, store, image, container,
@@ -117,7 +129,6 @@ MountResult Service::mount(const Caller& caller, std::string_view image, std::st
 
 Report Service::verify(const Caller& caller, std::string_view image,
                        const RequestOptions& options) {
-    authorize(caller);
     return run_request(
         caller, "Verify", image, "", options, [&](const storage::Store& store, Levels levels) {
             return verify_image(config_, kernel_, store, image, "", levels, false).report;

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/error.hpp"
 #include "common/levels.hpp"
 #include "common/unique_fd.hpp"
 #include "config/config.hpp"
@@ -93,6 +94,10 @@ class Service {
     void authorize(const Caller& caller) const;
     /// A slot for one more request, or Error(Busy) when max_concurrent are in flight.
     RequestSlot acquire_slot();
+    /// Counts and audits a call refused before the pipeline ran (by the bus layer: access,
+    /// arguments, Busy). A refused GetStatus counts as a refusal but not as a request.
+    void refused(const Caller& caller, std::string_view method, std::string_view image,
+                 std::string_view container, const Error& error);
 
     /// Verifies `image` and mounts it (with `container`'s upper/work dirs unless ""): the
     /// whole pipeline of DESIGN §1. Every refusal is an Error.
@@ -119,7 +124,7 @@ class Service {
     std::atomic<unsigned> in_flight_{0};
     std::atomic<std::uint64_t> requests_{0};
     std::atomic<std::uint64_t> mounts_{0};
-    mutable std::atomic<std::uint64_t> refusals_{0};
+    std::atomic<std::uint64_t> refusals_{0};
     std::atomic<std::int64_t> last_request_ns_{0};
 };
 

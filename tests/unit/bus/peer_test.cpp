@@ -154,7 +154,10 @@ TEST_F(PeerTest, MountNeedsAConnectionThatPassesFds) {
     });
     EXPECT_EQ(result.error_name, kError + "InvalidArgument");
     EXPECT_THAT(result.error_message, HasSubstr("file descriptors"));
-    EXPECT_EQ(service_->counters().requests, 0u);  // refused before the pipeline
+    // Refused before the pipeline, and still counted as a request refused.
+    EXPECT_EQ(service_->counters().requests, 1u);
+    EXPECT_EQ(service_->counters().refusals, 1u);
+    EXPECT_EQ(service_->counters().mounts, 0u);
 }
 
 TEST_F(PeerTest, PeerCredentialsAreAuthorized) {

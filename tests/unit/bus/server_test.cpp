@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bus_fixture.hpp"
+#include "service/audit.hpp"
 
 namespace vmd::bus {
 namespace {
@@ -209,6 +210,70 @@ TEST_F(ServerTest, UidOutsideAllowedUidsIsDeniedOnEveryMethod) {
         check(sd_bus_message_append(m, "sa{sv}", "x", 1, "bogus", "b", 1), "append");
     });
     EXPECT_EQ(result.error_name, kError + "AccessDenied");
+}
+
+/// The audit records written while it lives, as "method image error-name" lines.
+class AuditCapture {
+  public:
+    AuditCapture() {
+        service::set_audit_sink([this](const service::AuditRecord& record) {
+            std::lock_guard lock(mutex_);
+            lines_.push_back(std::string(record.method) + " " + std::string(record.image) + " " +
+                             (record.error != nullptr ? record.error->dbus_name() : "ok"));
+        });
+    }
+    ~AuditCapture() { service::set_audit_sink(nullptr); }
+    AuditCapture(const AuditCapture&) = delete;
+    AuditCapture& operator=(const AuditCapture&) = delete;
+
+    std::vector<std::string> lines() {
+        std::lock_guard lock(mutex_);
+        return lines_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
+
+TEST_F(ServerTest, RefusalsBeforeThePipelineAreAuditedAndCounted) {
+    AuditCapture audit;
+    auto config = store_.config();
+    config.max_concurrent = 1;
+    start(config);
+    EXPECT_EQ(call(client_.get(), "Verify",
+                   [](sd_bus_message* m) {
+                       check(sd_bus_message_append(m, "sa{sv}", "img-a", 1, "bogus", "b", 1),
+                             "append");
+                   })
+                  .error_name,
+              kError + "InvalidArgument");
+    {
+        auto held = service_->acquire_slot();
+        EXPECT_EQ(verify("img-b").error_name, kError + "Busy");
+    }
+    EXPECT_EQ(verify(kMissingId).error_name, kError + "ImageNotFound");  // the pipeline's own
+    EXPECT_EQ(service_->counters().requests, 3u);
+    EXPECT_EQ(service_->counters().refusals, 3u);
+    EXPECT_EQ(server_->stop(), 0);
+    server_.reset();
+
+    config.allowed_uids = {4242};
+    start(config);
+    EXPECT_EQ(verify("img-d").error_name, kError + "AccessDenied");
+    EXPECT_EQ(call(client_.get(), "GetStatus").error_name, kError + "AccessDenied");
+    const auto counters = service_->counters();
+    EXPECT_EQ(counters.requests, 1u);  // a refused GetStatus is a refusal, not a request
+    EXPECT_EQ(counters.refusals, 2u);
+
+    const std::string e = kError;
+    EXPECT_EQ(audit.lines(), (std::vector<std::string>{
+                                 "Verify img-a " + e + "InvalidArgument",
+                                 "Verify img-b " + e + "Busy",
+                                 "Verify " + kMissingId + " " + e + "ImageNotFound",
+                                 "Verify img-d " + e + "AccessDenied",
+                                 "GetStatus  " + e + "AccessDenied",
+                             }));
 }
 
 TEST_F(ServerTest, AnotherRealUidIsDenied) {
