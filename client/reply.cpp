@@ -92,6 +92,10 @@ std::vector<std::string> require_strings(const Value::Map& map, std::string_view
 
 }  // namespace
 
+bool Value::operator==(const Value& other) const {
+    return data == other.data;
+}
+
 const Value* find(const Value::Map& map, std::string_view key) {
     auto it =
         std::find_if(map.begin(), map.end(), [&](const auto& entry) { return entry.first == key; });

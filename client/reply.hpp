@@ -31,7 +31,9 @@ struct Value {
 
     std::variant<bool, std::int64_t, std::uint64_t, double, std::string, List, Map, Opaque> data;
 
-    bool operator==(const Value&) const = default;
+    // Out of line: a defaulted operator== here would compare List and Map while Value is still
+    // incomplete, which clang rejects.
+    bool operator==(const Value& other) const;
 };
 
 /// The entry `key` of `map`, or nullptr when absent.

@@ -11,8 +11,6 @@
 namespace vmd::verity {
 namespace {
 
-constexpr std::size_t kHashesPerBlock = kBlockSize / kHashSize;
-
 const EVP_MD* sha256_md() {
     static const EVP_MD* md = EVP_sha256();
     return md;

@@ -159,7 +159,7 @@ inline CallResult call(sd_bus* bus, const char* method,
     if (append) {
         append(raw);
     }
-    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_error error{};
     sd_bus_message* reply = nullptr;
     CallResult result;
     if (sd_bus_call(bus, raw, 0, &error, &reply) < 0) {

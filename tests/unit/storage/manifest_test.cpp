@@ -161,7 +161,8 @@ TEST(ParseManifest, MalformedShapesAreStorageCorrupt) {
               "duplicate key \"schemaVersion\""},
          }) {
         SCOPED_TRACE(bytes);
-        expect_error([&] { parse_manifest(bytes, kKeys); }, Errc::StorageCorrupt, needle);
+        expect_error([&, &text = bytes] { parse_manifest(text, kKeys); }, Errc::StorageCorrupt,
+                     needle);
     }
 }
 
