@@ -9,6 +9,10 @@ packages=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
   # tests and demo: the real bus, the real store code, the reference tools
   dbus systemd skopeo fsverity erofs-utils attr util-linux e2fsprogs jq
+  # the sandbox test checks the daemon's system calls against the unit's SystemCallFilter=
+  strace
+  # the Debian package (scripts/package-test.sh): dpkg-shlibdeps for its dependencies
+  dpkg-dev
   # the fs-verity VM
   qemu-system-x86 busybox-static xz-utils kmod
 )
