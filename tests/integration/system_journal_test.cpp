@@ -79,14 +79,9 @@ class JournalSocket {
     // A datagram, or the sealed memfd sd-journal passes instead when an entry is too big for one.
     std::string receive() {
         std::string buffer(1 << 20, '\0');
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-        iovec iov{buffer.data(), buffer.size()};
+        alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
         msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
+        ssize_t n = receive_datagram(fd_.get(), buffer, control, msg);
         if (n < 0) {
             throw std::runtime_error(std::string("recvmsg: ") + std::strerror(errno));
         }

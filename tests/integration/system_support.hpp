@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -40,18 +41,30 @@ inline fs::path generated(const std::string& relative) {
     return binary_dir() / relative;
 }
 
-/// Values of `key` in a unit or D-Bus service file, in file order ("Key=value" lines).
-inline std::vector<std::string> unit_values(std::string_view text, std::string_view key) {
-    std::vector<std::string> values;
+/// Calls `visit(line)` for each line of `text` (without its newline).
+template <typename Visit>
+void for_each_line(std::string_view text, Visit&& visit) {
     std::size_t start = 0;
     while (start < text.size()) {
         auto end = text.find('\n', start);
-        auto line = text.substr(start, end == std::string_view::npos ? end : end - start);
+        visit(text.substr(start, end == std::string_view::npos ? end : end - start));
         start = end == std::string_view::npos ? text.size() : end + 1;
-        if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=') {
+    }
+}
+
+/// True when `line` is "key=…".
+inline bool is_key_line(std::string_view line, std::string_view key) {
+    return line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=';
+}
+
+/// Values of `key` in a unit or D-Bus service file, in file order ("Key=value" lines).
+inline std::vector<std::string> unit_values(std::string_view text, std::string_view key) {
+    std::vector<std::string> values;
+    for_each_line(text, [&](std::string_view line) {
+        if (is_key_line(line, key)) {
             values.emplace_back(line.substr(key.size() + 1));
         }
-    }
+    });
     return values;
 }
 
@@ -59,20 +72,27 @@ inline std::vector<std::string> unit_values(std::string_view text, std::string_v
 inline std::string replace_key(std::string_view text, std::string_view key,
                                std::string_view replacement) {
     std::string out;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        auto end = text.find('\n', start);
-        auto line = text.substr(start, end == std::string_view::npos ? end : end - start);
-        start = end == std::string_view::npos ? text.size() : end + 1;
-        if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == '=') {
-            if (!replacement.empty()) {
-                out.append(replacement).push_back('\n');
-            }
-        } else {
+    for_each_line(text, [&](std::string_view line) {
+        if (!is_key_line(line, key)) {
             out.append(line).push_back('\n');
+        } else if (!replacement.empty()) {
+            out.append(replacement).push_back('\n');
         }
-    }
+    });
     return out;
+}
+
+/// recvmsg() of one datagram into `data` with its ancillary data into `control`; `msg`
+/// describes the control part afterwards (CMSG_FIRSTHDR).
+inline ssize_t receive_datagram(int fd, std::span<char> data, std::span<char> control,
+                                msghdr& msg) {
+    iovec iov{data.data(), data.size()};
+    msg = msghdr{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    return ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 }
 
 /// Writes a daemon config (DESIGN §5) for `store` to `path`: the store's policy, verity=digest
@@ -205,22 +225,17 @@ class NotifySocket {
     /// The pid that sent READY=1, if that arrives within `timeout_ms`.
     std::optional<pid_t> ready(int timeout_ms) {
         while (wait_readable(fd_.get(), timeout_ms)) {
-            char buffer[4096];
-            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
-            iovec iov{buffer, sizeof buffer};
+            std::array<char, 4096> buffer{};
+            alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(ucred))> control{};
             msghdr msg{};
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
+            ssize_t n = receive_datagram(fd_.get(), buffer, control, msg);
             cmsghdr* cmsg = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
             if (cmsg == nullptr || cmsg->cmsg_type != SCM_CREDENTIALS) {
                 continue;
             }
             ucred cred{};
             std::memcpy(&cred, CMSG_DATA(cmsg), sizeof cred);
-            if (std::string_view(buffer, static_cast<std::size_t>(n)).find("READY=1") !=
+            if (std::string_view(buffer.data(), static_cast<std::size_t>(n)).find("READY=1") !=
                 std::string_view::npos) {
                 return cred.pid;
             }
