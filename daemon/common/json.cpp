@@ -135,6 +135,12 @@ std::string quote(std::string_view text) {
             case '\\':
                 out += "\\\\";
                 break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
             case '\n':
                 out += "\\n";
                 break;

@@ -58,7 +58,9 @@ Element require(Object object, std::string_view key, Context ctx);
 /// Requires an array of strings.
 std::vector<std::string> expect_string_array(Element element, Context ctx);
 
-/// `text` as a quoted JSON string literal.
+/// `text` as a quoted JSON string literal, escaped as RFC 8785 (canonical JSON) does: two-char
+/// escapes for the quote, the backslash, \b, \f, \n, \r and \t; \u00xx for the other control
+/// characters; every other byte as is.
 std::string quote(std::string_view text);
 
 }  // namespace vmd::json

@@ -50,42 +50,6 @@ std::u16string utf16(std::string_view text) {
     return out;
 }
 
-void write_string(std::string_view text, std::string& out) {
-    out.push_back('"');
-    for (char c : text) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-                } else {
-                    out.push_back(c);
-                }
-        }
-    }
-    out.push_back('"');
-}
-
 [[noreturn]] void unsupported_number(std::string_view found) {
     fail(Errc::SignatureInvalid,
          "canonical JSON: expected an integer of magnitude at most 2^53, found {}", found);
@@ -105,7 +69,7 @@ void write(json::Element element, std::string& out, int depth) {
             out += element.get_bool().value_unsafe() ? "true" : "false";
             return;
         case Type::STRING:
-            write_string(element.get_string().value_unsafe(), out);
+            out += json::quote(element.get_string().value_unsafe());
             return;
         case Type::INT64: {
             auto value = element.get_int64().value_unsafe();
@@ -158,7 +122,7 @@ void write(json::Element element, std::string& out, int depth) {
                 if (i > 0) {
                     out.push_back(',');
                 }
-                write_string(members[i].second.key, out);
+                out += json::quote(members[i].second.key);
                 out.push_back(':');
                 write(members[i].second.value, out, depth + 1);
             }
