@@ -154,117 +154,111 @@ ParsedJson::~ParsedJson() {
     }
 }
 
-std::vector<ImageView> scan_images(json::Element root) {
-    std::vector<ImageView> out;
-    if (root.is_null()) {
-        return out;
-    }
-    static constexpr std::array<std::string_view, 8> kKeys = {
-        "id",       "digest",           "names",         "layer", "big-data-names",
-        "metadata", "big-data-digests", "big-data-sizes"};
-    auto array = entries(root, kImagesJson);
-    out.reserve(array.size());
-    std::size_t index = 0;
-    for (auto entry : array) {
-        Where where{kImagesJson, index, ""};
-        auto object = entry_object(entry, where);
-        ImageView view;
-        view.index = index;
-        view.id = required_id(object, {kImagesJson, index, "id"});
-        for_each_known(object, kKeys, where, [&](std::size_t key, json::Element value, Where at) {
-            switch (key) {
-                case 1:
-                    view.digest = opt_string(value, at);
-                    break;
-                case 2:
-                    view.names = opt_string_array(value, at);
-                    break;
-                case 3:
-                    view.top_layer = opt_id(value, at);
-                    break;
-                case 4:
-                    view.big_data_names = opt_string_array(value, at);
-                    break;
-                case 5:
-                    view.metadata = opt_string(value, at);
-                    break;
-                case 6:
-                case 7:
-                    check_map(value, at, key == 7);
-                    break;
-                default:  // "id", read above
-                    break;
-            }
-        });
-        out.push_back(view);
-        ++index;
-    }
-    return out;
-}
+namespace {
 
-void scan_layers(json::Element root, std::string_view file, std::vector<LayerView>& out) {
+/// Appends one View per entry of `file`'s array: its index or file, its "id", then each other
+/// known key handed to `read(view, key's index in keys, value, where)`.
+template <typename View, std::size_t N, typename Read>
+void scan_entries(json::Element root, std::string_view file,
+                  const std::array<std::string_view, N>& keys, std::vector<View>& out,
+                  Read&& read) {
     if (root.is_null()) {
         return;
     }
-    static constexpr std::array<std::string_view, 3> kKeys = {"id", "parent", "flags"};
     auto array = entries(root, file);
     out.reserve(out.size() + array.size());
     std::size_t index = 0;
     for (auto entry : array) {
         Where where{file, index, ""};
         auto object = entry_object(entry, where);
-        LayerView view;
-        view.file = file;
+        View view;
+        if constexpr (requires { view.index; }) {
+            view.index = index;
+        }
+        if constexpr (requires { view.file; }) {
+            view.file = file;
+        }
         view.id = required_id(object, {file, index, "id"});
-        for_each_known(object, kKeys, where, [&](std::size_t key, json::Element value, Where at) {
-            if (key == 1) {
-                view.parent = opt_id(value, at);
-            } else if (key == 2 && !value.is_null()) {
-                if (!value.is_object()) {
-                    json::expect_object(value, context(at.text()));
-                }
-                auto flags = value.get_object().value_unsafe();
-                if (auto incomplete = json::find(flags, "incomplete")) {
-                    if (!incomplete->is_bool()) {
-                        json::expect_bool(*incomplete,
-                                          context(Where{file, index, "flags.incomplete"}.text()));
-                    }
-                    view.incomplete = incomplete->get_bool().value_unsafe();
-                }
-            }
+        for_each_known(object, keys, where, [&](std::size_t key, json::Element value, Where at) {
+            read(view, key, value, at);
         });
         out.push_back(view);
         ++index;
     }
 }
 
+}  // namespace
+
+std::vector<ImageView> scan_images(json::Element root) {
+    static constexpr std::array<std::string_view, 8> kKeys = {
+        "id",       "digest",           "names",         "layer", "big-data-names",
+        "metadata", "big-data-digests", "big-data-sizes"};
+    std::vector<ImageView> out;
+    scan_entries(root, kImagesJson, kKeys, out,
+                 [](ImageView& view, std::size_t key, json::Element value, const Where& at) {
+                     switch (key) {
+                         case 1:
+                             view.digest = opt_string(value, at);
+                             break;
+                         case 2:
+                             view.names = opt_string_array(value, at);
+                             break;
+                         case 3:
+                             view.top_layer = opt_id(value, at);
+                             break;
+                         case 4:
+                             view.big_data_names = opt_string_array(value, at);
+                             break;
+                         case 5:
+                             view.metadata = opt_string(value, at);
+                             break;
+                         case 6:
+                         case 7:
+                             check_map(value, at, key == 7);
+                             break;
+                         default:  // "id", read already
+                             break;
+                     }
+                 });
+    return out;
+}
+
+void scan_layers(json::Element root, std::string_view file, std::vector<LayerView>& out) {
+    static constexpr std::array<std::string_view, 3> kKeys = {"id", "parent", "flags"};
+    scan_entries(root, file, kKeys, out,
+                 [](LayerView& view, std::size_t key, json::Element value, const Where& at) {
+                     if (key == 1) {
+                         view.parent = opt_id(value, at);
+                     } else if (key == 2 && !value.is_null()) {
+                         if (!value.is_object()) {
+                             json::expect_object(value, context(at.text()));
+                         }
+                         auto flags = value.get_object().value_unsafe();
+                         if (auto incomplete = json::find(flags, "incomplete")) {
+                             if (!incomplete->is_bool()) {
+                                 json::expect_bool(
+                                     *incomplete,
+                                     context(Where{at.file, at.index, "flags.incomplete"}.text()));
+                             }
+                             view.incomplete = incomplete->get_bool().value_unsafe();
+                         }
+                     }
+                 });
+}
+
 std::vector<ContainerView> scan_containers(json::Element root) {
-    std::vector<ContainerView> out;
-    if (root.is_null()) {
-        return out;
-    }
     static constexpr std::array<std::string_view, 4> kKeys = {"id", "names", "image", "layer"};
-    auto array = entries(root, kContainersJson);
-    out.reserve(array.size());
-    std::size_t index = 0;
-    for (auto entry : array) {
-        Where where{kContainersJson, index, ""};
-        auto object = entry_object(entry, where);
-        ContainerView view;
-        view.index = index;
-        view.id = required_id(object, {kContainersJson, index, "id"});
-        for_each_known(object, kKeys, where, [&](std::size_t key, json::Element value, Where at) {
-            if (key == 1) {
-                view.names = opt_string_array(value, at);
-            } else if (key == 2) {
-                view.image = opt_id(value, at);
-            } else if (key == 3) {
-                view.layer = opt_id(value, at);
-            }
-        });
-        out.push_back(view);
-        ++index;
-    }
+    std::vector<ContainerView> out;
+    scan_entries(root, kContainersJson, kKeys, out,
+                 [](ContainerView& view, std::size_t key, json::Element value, const Where& at) {
+                     if (key == 1) {
+                         view.names = opt_string_array(value, at);
+                     } else if (key == 2) {
+                         view.image = opt_id(value, at);
+                     } else if (key == 3) {
+                         view.layer = opt_id(value, at);
+                     }
+                 });
     return out;
 }
 
