@@ -98,8 +98,8 @@ bool Value::operator==(const Value& other) const {
 
 const Value* find(const Value::Map& map, std::string_view key) {
     auto it =
-        std::find_if(map.begin(), map.end(), [&](const auto& entry) { return entry.first == key; });
-    return it == map.end() ? nullptr : &it->second;
+        std::find_if(map.begin(), map.end(), [&](const auto& entry) { return entry.key == key; });
+    return it == map.end() ? nullptr : &it->value;
 }
 
 ClientError::ClientError(ErrorKind kind, std::string name, std::string message)

@@ -25,15 +25,24 @@ struct Opaque {
 /// One decoded D-Bus value. Signed integers become int64, unsigned ones (and bytes) uint64,
 /// strings/object paths/signatures std::string, arrays List, string-keyed dicts Map.
 struct Value {
+    struct Entry;
     using List = std::vector<Value>;
     /// Key order as received (D-Bus dicts are ordered; sdbus-c++ hands them over sorted).
-    using Map = std::vector<std::pair<std::string, Value>>;
+    using Map = std::vector<Entry>;
 
     std::variant<bool, std::int64_t, std::uint64_t, double, std::string, List, Map, Opaque> data;
 
     // Out of line: a defaulted operator== here would compare List and Map while Value is still
     // incomplete, which clang rejects.
     bool operator==(const Value& other) const;
+};
+
+// Not std::pair: clang cannot instantiate a variant holding vector<pair<string, Value>> while
+// Value is still being defined.
+struct Value::Entry {
+    std::string key;
+    Value value;
+    bool operator==(const Entry&) const = default;
 };
 
 /// The entry `key` of `map`, or nullptr when absent.

@@ -118,7 +118,7 @@ Value value_from_variant(const sdbus::Variant& variant) {
     } else if (signature == "a{ss}") {
         Value::Map map;
         for (auto& [key, text] : variant.get<std::map<std::string, std::string>>()) {
-            map.emplace_back(key, Value{text});
+            map.push_back({key, Value{text}});
         }
         return Value{std::move(map)};
     }
@@ -129,7 +129,7 @@ Value::Map map_from_variants(const std::map<std::string, sdbus::Variant>& map) {
     Value::Map out;
     out.reserve(map.size());
     for (const auto& [key, variant] : map) {
-        out.emplace_back(key, value_from_variant(variant));
+        out.push_back({key, value_from_variant(variant)});
     }
     return out;
 }

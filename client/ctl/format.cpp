@@ -125,9 +125,9 @@ void append_json(std::string& out, const Value& value) {
             out += '{';
             for (std::size_t i = 0; i < map.size(); ++i) {
                 out += i == 0 ? "" : ", ";
-                out += quote(map[i].first);
+                out += quote(map[i].key);
                 out += ": ";
-                append_json(out, map[i].second);
+                append_json(out, map[i].value);
             }
             out += '}';
         }

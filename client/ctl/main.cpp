@@ -9,7 +9,7 @@
 
 // sdbus-c++ 1.2.0 does not free its sd_bus when connecting to an address fails. The process exits
 // right after, but sanitizer builds would report it; the suppression is read only by LeakSanitizer.
-extern "C" const char* __lsan_default_suppressions() {
+extern "C" const char* __lsan_default_suppressions() {  // NOLINT(bugprone-reserved-identifier)
     return "leak:libsystemd.so.0\n";
 }
 

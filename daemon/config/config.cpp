@@ -85,7 +85,7 @@ void apply(Config& config, std::string_view name, json::Element value) {
     } else if (name == "max_layers") {
         config.max_layers = bounded<unsigned>(value, key, 1, 4096);
     } else if (name == "idle_exit_seconds") {
-        config.idle_exit_seconds = bounded<unsigned>(value, key, 0, 86400 * 365);
+        config.idle_exit_seconds = bounded<unsigned>(value, key, 0, 86400ULL * 365);
     } else {
         fail(Errc::InvalidArgument,
              "{}: expected one of the keys of DESIGN §5, found an unknown key", key.what);

@@ -24,7 +24,7 @@ void journal_audit(const service::AuditRecord& record) {
     std::vector<std::string> lines;
     lines.reserve(fields.size());
     for (const auto& [key, value] : fields) {
-        lines.push_back(key + "=" + value);
+        lines.push_back(fmt::format("{}={}", key, value));
     }
     std::vector<iovec> iov;
     iov.reserve(lines.size());

@@ -144,6 +144,8 @@ UniqueFd mount_overlay(const OverlaySpec& spec, const KernelFeatures& kernel) {
     } else {
         std::vector<std::string> metadata_paths;
         std::vector<std::string> data_paths;
+        metadata_paths.reserve(metadata.size());
+        data_paths.reserve(spec.data_layers.size());
         for (int fd : metadata) {
             metadata_paths.push_back(proc_fd_path(fd));
         }

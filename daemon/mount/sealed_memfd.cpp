@@ -44,7 +44,7 @@ std::size_t copy_step(int source_fd, int memfd, off_t* offset, std::size_t want,
         // EXDEV, EINVAL, ENOSYS, EOPNOTSUPP...: this pair of files needs the next method.
         method = method == CopyMethod::CopyFileRange ? CopyMethod::Sendfile : CopyMethod::ReadWrite;
     }
-    std::array<char, 64 * 1024> buffer{};
+    std::array<char, std::size_t{64} * 1024> buffer{};
     ssize_t n = 0;
     do {
         n = ::pread(source_fd, buffer.data(), std::min(want, buffer.size()), *offset);

@@ -130,7 +130,7 @@ std::string manifest_digest(std::string_view bytes) {
     }
     static constexpr std::string_view kHex = "0123456789abcdef";
     std::string out = "sha256:";
-    out.reserve(out.size() + 2 * length);
+    out.reserve(out.size() + 2 * std::size_t{length});
     for (unsigned int i = 0; i < length; ++i) {
         out.push_back(kHex[hash[i] >> 4]);
         out.push_back(kHex[hash[i] & 15]);

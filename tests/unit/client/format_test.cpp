@@ -71,7 +71,7 @@ TEST(ReportFromMap, DecodesEveryKeyAndIgnoresUnknownOnes) {
 
 TEST(ReportFromMap, MissingKeyOrWrongTypeIsABadReplyNamingTheKey) {
     auto missing = report_map();
-    std::erase_if(missing, [](const auto& entry) { return entry.first == "identity"; });
+    std::erase_if(missing, [](const auto& entry) { return entry.key == "identity"; });
     try {
         client::report_from_map(missing);
         FAIL() << "accepted a report without identity";
