@@ -84,10 +84,10 @@ void check_chain_matches_manifest(const storage::Manifest& manifest,
     }
     for (std::size_t i = 0; i < chain.size(); ++i) {
         if (manifest.layers[i].allowed.empty()) {
-            fail(
-                Errc::VerityMissing,
-                "layer {} ({}): expected a composefs digest annotation in the manifest, found none",
-                i, chain[i].id);
+            fail(Errc::VerityMissing,
+                 "layer {} of {} ({}): expected a composefs digest annotation in the manifest, "
+                 "found none",
+                 i + 1, chain.size(), chain[i].id);
         }
     }
 }
@@ -182,8 +182,8 @@ VerifiedImage verify_image(const config::Config& config, const mount::KernelFeat
             if (std::find(report.allowed.begin(), report.allowed.end(), report.blob_digest) ==
                 report.allowed.end()) {
                 fail(Errc::VerityMismatch,
-                     "layer {} ({}): expected a composefs blob digest in [{}], found {}", i,
-                     chain[i].id, join(report.allowed), report.blob_digest);
+                     "layer {} of {} ({}): expected a composefs blob digest in [{}], found {}",
+                     i + 1, chain.size(), chain[i].id, join(report.allowed), report.blob_digest);
             }
         }
         out.report.layers.push_back(std::move(report));
