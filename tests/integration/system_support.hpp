@@ -252,14 +252,21 @@ class NotifySocket {
 /// `dir`/io.socket and execs the daemon (with LISTEN_FDS) on the first connection.
 class SocketActivated {
   public:
-    /// Returns once the socket listens. `prefix` runs systemd-socket-activate (unshare, strace…).
+    /// Returns once the socket listens. `prefix` runs systemd-socket-activate (unshare, strace…);
+    /// `env` ("NAME=value") is added to the daemon's environment, which is otherwise only what
+    /// systemd-socket-activate sets.
     SocketActivated(const fs::path& dir, const fs::path& config,
-                    const std::vector<std::string>& prefix = {})
+                    const std::vector<std::string>& prefix = {},
+                    const std::vector<std::string>& env = {})
         : socket_(dir / "io.socket"), notify_(dir / "notify.socket") {
         std::vector<std::string> argv = prefix;
         argv.insert(argv.end(),
-                    {"systemd-socket-activate", "-l", socket_.string(), "-E", notify_.env(),
-                     built("daemon/verity-mountd").string(), "--config", config.string()});
+                    {"systemd-socket-activate", "-l", socket_.string(), "-E", notify_.env()});
+        for (const auto& variable : env) {
+            argv.insert(argv.end(), {"-E", variable});
+        }
+        argv.insert(argv.end(),
+                    {built("daemon/verity-mountd").string(), "--config", config.string()});
         process_.emplace(argv, std::vector<std::string>{}, output_.write_end());
         output_.close_write_end();
         output_.read_until("Listening on");
