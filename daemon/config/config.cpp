@@ -88,7 +88,10 @@ void apply(Config& config, std::string_view name, json::Element value) {
         config.idle_exit_seconds = bounded<unsigned>(value, key, 0, 86400ULL * 365);
     } else {
         fail(Errc::InvalidArgument,
-             "{}: expected one of the keys of DESIGN §5, found an unknown key", key.what);
+             "{}: expected one of storage_root, policy_path, signature, verity, annotation_keys, "
+             "allowed_uids, max_concurrent, max_json_bytes, max_manifest_bytes, max_layers, "
+             "idle_exit_seconds; found an unknown key",
+             key.what);
     }
 }
 

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "common/error.hpp"
 #include "fixtures/test_env.hpp"
 
@@ -62,7 +66,8 @@ TEST_P(ConfigRefuses, WithMessageNamingTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ConfigRefuses,
     ::testing::Values(
-        BadConfig{R"({"storage_rot": "/x"})", R"(config key "storage_rot": expected one of)"},
+        BadConfig{R"({"storage_rot": "/x"})",
+                  R"(config key "storage_rot": expected one of storage_root, policy_path,)"},
         BadConfig{R"({"max_layers": "3"})", R"(config key "max_layers")"},
         BadConfig{R"({"max_layers": 0})",
                   R"(config key "max_layers": expected 1 to 4096, found 0)"},
@@ -79,6 +84,35 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{R"([1, 2])", "expected an object"},
         BadConfig{R"({"idle_exit_seconds": 1.5})", R"(config key "idle_exit_seconds")"},
         BadConfig{"{\"a\\u0007b\": 1}", R"(config key "a\u0007b")"}, BadConfig{"{", "JSON"}));
+
+TEST(Config, UnknownKeyMessageListsExactlyTheKeysItAccepts) {
+    std::string message;
+    try {
+        parse_config(R"({"bogus": 1})");
+    } catch (const Error& error) {
+        message = error.message();
+    }
+    const std::string start = "expected one of ";
+    const auto from = message.find(start);
+    const auto to = message.find(';', from);
+    ASSERT_NE(from, std::string::npos) << message;
+    ASSERT_NE(to, std::string::npos) << message;
+    std::vector<std::string> listed;
+    std::stringstream list(message.substr(from + start.size(), to - from - start.size()));
+    for (std::string key; std::getline(list, key, ',');) {
+        listed.push_back(key.substr(key.find_first_not_of(' ')));
+    }
+    EXPECT_EQ(listed.size(), 11U) << message;  // every key of DESIGN §5
+    for (const auto& key : listed) {
+        // A value of the wrong type for every key: refused, but never as unknown.
+        try {
+            parse_config("{\"" + key + "\": {}}");
+            ADD_FAILURE() << key << " accepted an object";
+        } catch (const Error& error) {
+            EXPECT_EQ(error.message().find("unknown key"), std::string::npos) << error.message();
+        }
+    }
+}
 
 TEST(Config, MissingFileAtDefaultPathGivesDefaults) {
     vmd::testing::TempDir dir;
