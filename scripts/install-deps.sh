@@ -7,8 +7,12 @@ packages=(
   cmake g++ make pkg-config clang-14 clang-format clang-tidy
   libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev libssl-dev libsimdjson-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
+  # the OpenPGP verifier's decompression
+  zlib1g-dev libbz2-dev
   # tests and demo: the real bus, the real store code, the reference tools
   dbus systemd skopeo fsverity erofs-utils attr util-linux e2fsprogs jq
+  # the OpenPGP tests make their cases with gpg and check them with gpgv
+  gnupg gpgv
   # the sandbox test checks the daemon's system calls against the unit's SystemCallFilter=
   strace
   # the Debian package (scripts/package-test.sh): dpkg-shlibdeps for its dependencies
