@@ -5,7 +5,8 @@
 #
 #   build-initramfs.sh KERNEL_TREE DAEMON CLIENT OUT.cpio.gz
 #
-# DAEMON or CLIENT "-" leaves that program out (the harness-only stub boot).
+# DAEMON or CLIENT "-" leaves that program out (the harness-only stub boot). With VMD_BENCH set
+# (tests/bench/run.sh --vm), that bench_mount binary goes in too.
 # KERNEL_TREE is what fetch-kernel.sh printed. The guest's /init is init.sh beside this script,
 # which sources cases.sh (as /vm-cases.sh).
 set -euo pipefail
@@ -76,6 +77,7 @@ printf '%s\n' "${order[@]}" >"$stage/modules/order"
 progs=()
 [ "$daemon" = - ] || progs+=("$daemon=verity-mountd")
 [ "$client" = - ] || progs+=("$client=verity-mountctl")
+[ -z "${VMD_BENCH:-}" ] || progs+=("$VMD_BENCH=bench_mount")
 for prog in dbus-daemon dbus-send fsverity; do
     path=$(command -v "$prog") || die "$prog not found on the host"
     progs+=("$path=$prog")

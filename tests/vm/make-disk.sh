@@ -12,6 +12,8 @@
 #   vm/case.env        shell variables for init.sh (image, layers, the objects the cases swap)
 #   vm/expected.txt    the rootfs as the host's kernel reads it: "TYPE SHA256|- ./PATH" a line
 #   vm/verity-mountd-digest.json   the same config with the floor at digest (for the timings)
+#   bench/             with VMD_BENCH set (tests/bench/run.sh --vm): a 10-layer image, enforce,
+#                      for the benchmark's Mount() vs raw mount figure
 #
 # The expected rootfs is read on the host by mounting the blobs and the overlay read-only with
 # plain mount(8) (verity off), so the guest compares the daemon's mount with what the kernel makes
@@ -130,7 +132,20 @@ jq -e '.verity == "enforce" and .storage_root == "'"$(to_guest "$store")"'"' "$c
     die "$config is not an enforce config with guest paths"
 jq '.verity = "digest"' "$config" >"$root/vm/verity-mountd-digest.json"
 
+bench_env=""
+if [ -n "${VMD_BENCH:-}" ]; then
+    "$fixture_bin" create --dir "$root/bench" --paths-as "$guest_root/bench" --verity enforce \
+        --layers 10 --name quay.io/example/ten:latest >"$work/bench.out" ||
+        die "$fixture_bin create (bench image) failed"
+    bench_json=$(tail -n1 "$work/bench.out")
+    bench_env=$(jq -er '"BENCH_IMAGE=\(.name)\nBENCH_STORE=\(.store)\nBENCH_CONFIG=\(.config)\n" +
+                        "BENCH_LAYERS=\"\([.layers[].id] | join(" "))\""' <<<"$bench_json") ||
+        die "bench fixture output: $bench_json"
+    bench_env=${bench_env//"$root"/"$guest_root"}
+fi
+
 {
+    [ -z "$bench_env" ] || echo "$bench_env"
     printf 'IMAGE_NAME=%q\nIMAGE_ID=%q\n' "$image_name" "$image_id"
     container_layer=$(jq -r --arg id "$container_id" '.[] | select(.id == $id) | .layer' \
         "$store/overlay-containers/containers.json")
