@@ -5,32 +5,47 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <string>
 #include <utility>
 #include <variant>
 
 #include "bus/options.hpp"
 #include "bus/reply.hpp"
-#include "common/error.hpp"
 
 namespace vmd::bus {
 
 struct Dispatcher::Work {
     std::uint64_t id = 0;
-    bool mount = false;
-    service::Service* service = nullptr;
-    service::Caller caller;
-    std::string image;
-    std::string container;
-    service::RequestOptions options;
-    std::optional<service::RequestSlot> slot;  // released when the reply has been sent
-    std::chrono::steady_clock::time_point started;
+    service::Request request;
+    std::optional<service::RequestSlot> slot;  // released once the reply is built
+    Clock::time_point started;                 // when the call was read
     std::variant<std::monostate, service::MountResult, service::Report, Error> outcome;
+    std::shared_ptr<Work> next_done;  // the rest of Dispatcher::done_: a push never allocates
 };
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+/// Microseconds since `started`: a request's elapsed_us.
+std::uint64_t elapsed_us_since(std::chrono::steady_clock::time_point started) {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now() - started)
+                                          .count());
+}
+
+/// `error` (a failure that is not an Error: std::bad_alloc, std::system_error, …) as an
+/// Internal error.
+Error as_internal(const std::exception& error) noexcept {
+    // "out of memory" fits the string's inline buffer: building it does not allocate.
+    if (dynamic_cast<const std::bad_alloc*>(&error) != nullptr) {
+        return {Errc::Internal, "out of memory"};
+    }
+    try {
+        return {Errc::Internal, error.what()};
+    } catch (const std::bad_alloc&) {
+        return {Errc::Internal, "out of memory"};
+    }
+}
 
 /// The caller of `call`: the socket's peer on peer-to-peer, else the sender as the bus knows it
 /// (dbus-daemon's UnixUserID is the connection's SO_PEERCRED uid).
@@ -55,19 +70,17 @@ service::Caller caller_of(sd_bus_message* call, const Endpoint& endpoint) {
     return caller;
 }
 
-/// Runs `body`, turning any exception into an error reply to `call`. Returns 1 (handled).
-template <typename Body>
-int guarded(sd_bus_message* call, Body&& body) {
-    try {
-        body();
-    } catch (const Error& error) {
-        // Already audited by the method (Service::refused) or by the service's pipeline.
-        reply_error(call, error.dbus_name(), error.message());
-    } catch (const std::exception& error) {
-        spdlog::error("{}: {}", sd_bus_message_get_member(call), error.what());
-        reply_error(call, dbus_error_name(Errc::Internal), error.what());
+/// Reads the string argument `name` of `call`. sd-bus checks strings as it reads them: one it
+/// refuses (invalid UTF-8 from a peer-to-peer caller) is the caller's error.
+std::string read_string(sd_bus_message* call, std::string_view name) {
+    const char* text = nullptr;
+    const int r = sd_bus_message_read_basic(call, SD_BUS_TYPE_STRING, &text);
+    if (r <= 0) {
+        fail(Errc::InvalidArgument,
+             "{}: expected a valid UTF-8 string, found one sd-bus refuses ({})", name,
+             r < 0 ? std::strerror(-r) : "none");
     }
-    return 1;
+    return text;
 }
 
 std::string ascii_only(std::string text) {
@@ -81,11 +94,18 @@ std::string ascii_only(std::string text) {
 
 }  // namespace
 
-int reply_error(sd_bus_message* call, const std::string& name, const std::string& message) {
-    int r = sd_bus_reply_method_errorf(call, name.c_str(), "%s", message.c_str());
-    if (r == -EINVAL) {
-        // Invalid UTF-8 (bytes from the store, say) cannot go on the bus; keep the rest.
-        r = sd_bus_reply_method_errorf(call, name.c_str(), "%s", ascii_only(message).c_str());
+int reply_error(sd_bus_message* call, const Error& error) noexcept {
+    int r = 0;
+    try {
+        const std::string name = error.dbus_name();
+        r = sd_bus_reply_method_errorf(call, name.c_str(), "%s", error.message().c_str());
+        if (r == -EINVAL) {
+            // Invalid UTF-8 (bytes from the store, say) cannot go on the bus; keep the rest.
+            r = sd_bus_reply_method_errorf(call, name.c_str(), "%s",
+                                           ascii_only(error.message()).c_str());
+        }
+    } catch (const std::bad_alloc&) {
+        r = sd_bus_reply_method_errno(call, ENOMEM, nullptr);
     }
     if (r < 0) {
         spdlog::debug("error reply to {} not sent: {}", sd_bus_message_get_member(call),
@@ -94,11 +114,12 @@ int reply_error(sd_bus_message* call, const std::string& name, const std::string
     return 1;
 }
 
-Dispatcher::Dispatcher(service::Service& service, sd_event* event)
+Dispatcher::Dispatcher(service::Service& service, sd_event* event, FaultInjector inject)
     : service_(service),
+      inject_(std::move(inject)),
       completion_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       last_reply_(Clock::now()),
-      pool_(service.config().max_concurrent) {
+      pool_(service.config().max_concurrent, inject_) {
     if (!completion_fd_) {
         fail_errno(Errc::Internal, errno, "eventfd");
     }
@@ -112,95 +133,116 @@ Dispatcher::~Dispatcher() {
     drain();
 }
 
-int Dispatcher::mount(sd_bus_message* call, const Endpoint& endpoint) {
-    return guarded(call, [&] { start(call, endpoint, true); });
+int Dispatcher::mount(sd_bus_message* call, const Endpoint& endpoint) noexcept {
+    return start(call, endpoint, "Mount");
 }
 
-int Dispatcher::verify(sd_bus_message* call, const Endpoint& endpoint) {
-    return guarded(call, [&] { start(call, endpoint, false); });
+int Dispatcher::verify(sd_bus_message* call, const Endpoint& endpoint) noexcept {
+    return start(call, endpoint, "Verify");
 }
 
-int Dispatcher::get_status(sd_bus_message* call, const Endpoint& endpoint) {
-    return guarded(call, [&] {
-        service::Caller caller;
-        try {
-            caller = caller_of(call, endpoint);
-            service_.authorize(caller);
-        } catch (const Error& error) {
-            service_.refused(caller, "GetStatus", "", "", error);
-            throw;
-        }
+int Dispatcher::get_status(sd_bus_message* call, const Endpoint& endpoint) noexcept {
+    const auto started = Clock::now();
+    service::Request request;
+    request.method = "GetStatus";
+    try {
+        request.caller = caller_of(call, endpoint);
+        service_.authorize(request.caller);
         sd_bus_message* raw = nullptr;
         check(sd_bus_message_new_method_return(call, &raw), "GetStatus reply");
         MessagePtr reply(raw);
         append_status(reply.get(), service_);
-        int r = sd_bus_send(nullptr, reply.get(), nullptr);
-        if (r < 0) {
+        if (const int r = sd_bus_send(nullptr, reply.get(), nullptr); r < 0) {
             spdlog::debug("GetStatus reply not sent: {}", std::strerror(-r));
         }
-    });
+    } catch (const Error& error) {
+        refuse(call, request, error, started);
+    } catch (const std::exception& error) {
+        refuse(call, request, as_internal(error), started);
+    }
+    return 1;
 }
 
-void Dispatcher::start(sd_bus_message* call, const Endpoint& endpoint, bool mount) {
-    auto work = std::make_shared<Work>();
-    work->started = Clock::now();
-    work->mount = mount;
-    work->service = &service_;
+int Dispatcher::start(sd_bus_message* call, const Endpoint& endpoint,
+                      std::string_view method) noexcept {
+    const auto started = Clock::now();
+    service::Request unread;  // what a refusal names when not even the Work could be made
+    unread.method = method;
+    std::shared_ptr<Work> work;
     try {
+        work = std::make_shared<Work>();
+        work->started = started;
+        service::Request& request = work->request;
+        request.method = method;
         // The arguments are read (not judged) first, so that a refusal's audit record names them.
-        const char* image = nullptr;
-        check(sd_bus_message_read_basic(call, SD_BUS_TYPE_STRING, &image), "read image");
-        work->image = image;
-        if (mount) {
-            const char* container = nullptr;
-            check(sd_bus_message_read_basic(call, SD_BUS_TYPE_STRING, &container),
-                  "read container");
-            work->container = container;
+        request.image = read_string(call, "image");
+        if (method == "Mount") {
+            request.container = read_string(call, "container");
         }
-        work->caller = caller_of(call, endpoint);
-        service_.authorize(work->caller);
+        request.caller = caller_of(call, endpoint);
+        service_.authorize(request.caller);
         // A peer that did not negotiate fd passing could never receive the rootfs.
-        if (mount && sd_bus_can_send(sd_bus_message_get_bus(call), SD_BUS_TYPE_UNIX_FD) <= 0) {
+        if (method == "Mount" &&
+            sd_bus_can_send(sd_bus_message_get_bus(call), SD_BUS_TYPE_UNIX_FD) <= 0) {
             fail(Errc::InvalidArgument,
                  "connection: expected one that passes file descriptors, found one that does not");
         }
-        work->options = read_options(call);
+        request.options = read_options(call);
+        check(injected_fault(inject_, FaultPoint::Decode), "decode the call");
         work->slot.emplace(service_.acquire_slot());
+        submit(call, work);
+        return 1;
     } catch (const Error& error) {
-        service_.refused(work->caller, mount ? "Mount" : "Verify", work->image, work->container,
-                         error);
+        if (work) {
+            work->slot.reset();
+        }
+        refuse(call, work ? work->request : unread, error, started);
+    } catch (const std::exception& error) {
+        if (work) {
+            work->slot.reset();
+        }
+        refuse(call, work ? work->request : unread, as_internal(error), started);
+    }
+    return 1;
+}
+
+void Dispatcher::submit(sd_bus_message* call, const std::shared_ptr<Work>& work) {
+    work->id = next_id_++;
+    const auto entry = pending_.emplace(work->id, MessagePtr(sd_bus_message_ref(call))).first;
+    try {
+        pool_.submit([this, work] {
+            run(*work);
+            finished(work);
+        });
+    } catch (...) {
+        // Not queued: nothing will answer it but the caller's refusal.
+        pending_.erase(entry);
         throw;
     }
-
-    work->id = next_id_++;
-    pending_.emplace(work->id, MessagePtr(sd_bus_message_ref(call)));
-    pool_.submit([this, work] {
-        run(*work);
-        finished(work);
-    });
 }
 
 void Dispatcher::run(Work& work) noexcept {
     try {
-        if (work.mount) {
-            work.outcome =
-                work.service->mount(work.caller, work.image, work.container, work.options);
+        check(injected_fault(inject_, FaultPoint::Run), "run the request");
+        if (work.request.method == "Mount") {
+            work.outcome = service_.mount(work.request);
         } else {
-            work.outcome = work.service->verify(work.caller, work.image, work.options);
+            work.outcome = service_.verify(work.request);
         }
-    } catch (const Error& error) {
-        work.outcome = error;
+    } catch (Error& error) {
+        work.outcome = std::move(error);
     } catch (const std::exception& error) {
-        work.outcome = Error(Errc::Internal, error.what());
+        work.outcome = as_internal(error);
     } catch (...) {
-        work.outcome = Error(Errc::Internal, "unknown exception");
+        work.outcome = Error(Errc::Internal, "unknown error");
     }
 }
 
-void Dispatcher::finished(std::shared_ptr<Work> work) {
+void Dispatcher::finished(std::shared_ptr<Work> work) noexcept {
     {
         std::lock_guard lock(done_mutex_);
-        done_.push_back(std::move(work));
+        work->next_done = std::move(done_);
+        done_ = std::move(work);
     }
     const std::uint64_t one = 1;
     // Only fails when the counter would overflow, and then the loop is woken anyway.
@@ -214,56 +256,87 @@ int Dispatcher::on_completion(sd_event_source*, int fd, uint32_t, void* userdata
     return 0;
 }
 
-void Dispatcher::send_replies() {
-    std::vector<std::shared_ptr<Work>> done;
+void Dispatcher::send_replies() noexcept {
+    std::shared_ptr<Work> done;
     {
         std::lock_guard lock(done_mutex_);
         done.swap(done_);
     }
-    for (auto& work : done) {
-        auto it = pending_.find(work->id);
-        if (it == pending_.end()) {
-            continue;
+    while (done) {
+        auto next = std::move(done->next_done);
+        if (auto entry = pending_.find(done->id); entry != pending_.end()) {
+            // Out of pending_ first: whatever happens while answering, nothing stays in flight.
+            MessagePtr call = std::move(entry->second);
+            pending_.erase(entry);
+            answer(call.get(), *done);
+            last_reply_ = Clock::now();
         }
-        reply(it->second.get(), *work);
-        // The daemon's copy of the rootfs and the slot go as soon as the reply is queued.
-        work->outcome = std::monostate{};
-        work->slot.reset();
-        pending_.erase(it);
-        last_reply_ = Clock::now();
+        done->outcome = std::monostate{};  // the daemon's copy of the rootfs, if not yet closed
+        done->slot.reset();
+        done = std::move(next);
     }
 }
 
-void Dispatcher::reply(sd_bus_message* call, Work& work) {
-    if (const auto* error = std::get_if<Error>(&work.outcome)) {
-        reply_error(call, error->dbus_name(), error->message());
-        return;
+void Dispatcher::answer(sd_bus_message* call, Work& work) noexcept {
+    try {
+        if (const auto* error = std::get_if<Error>(&work.outcome)) {
+            work.slot.reset();
+            refuse(call, work.request, *error, work.started);
+            return;
+        }
+        send_result(call, work);
+    } catch (const Error& error) {
+        work.outcome = std::monostate{};
+        work.slot.reset();
+        refuse(call, work.request, error, work.started);
+    } catch (const std::exception& error) {
+        work.outcome = std::monostate{};
+        work.slot.reset();
+        refuse(call, work.request, as_internal(error), work.started);
     }
+}
+
+void Dispatcher::send_result(sd_bus_message* call, Work& work) {
+    check(injected_fault(inject_, FaultPoint::Reply), "build the reply");
+    sd_bus_message* raw = nullptr;
+    check(sd_bus_message_new_method_return(call, &raw), "reply");
+    MessagePtr reply(raw);
+    service::Report* report = nullptr;
+    if (auto* mounted = std::get_if<service::MountResult>(&work.outcome)) {
+        const int fd = mounted->rootfs.get();
+        int r = injected_fault(inject_, FaultPoint::AppendFd);
+        if (r >= 0) {
+            r = sd_bus_message_append_basic(reply.get(), SD_BUS_TYPE_UNIX_FD, &fd);  // dups it
+        }
+        check(r, "rootfs");
+        report = &mounted->report;
+    } else {
+        report = &std::get<service::Report>(work.outcome);
+    }
+    // One value for the reply and the audit record; the send below adds only a queue write.
+    report->elapsed_us = elapsed_us_since(work.started);
+    append_report(reply.get(), *report);
+    work.slot.reset();
+    service_.answered(work.request, *report, report->elapsed_us);
+    work.outcome = std::monostate{};  // the reply holds its own copy of the rootfs
+
     if (sd_bus_message_get_expect_reply(call) <= 0) {
         return;
     }
-    guarded(call, [&] {
-        sd_bus_message* raw = nullptr;
-        check(sd_bus_message_new_method_return(call, &raw), "reply");
-        MessagePtr message(raw);
-        service::Report* report = nullptr;
-        if (auto* mounted = std::get_if<service::MountResult>(&work.outcome)) {
-            const int fd = mounted->rootfs.get();
-            check(sd_bus_message_append_basic(message.get(), SD_BUS_TYPE_UNIX_FD, &fd), "rootfs");
-            report = &mounted->report;
-        } else {
-            report = &std::get<service::Report>(work.outcome);
-        }
-        report->elapsed_us = static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - work.started)
-                .count());
-        append_report(message.get(), *report);
-        int r = sd_bus_send(nullptr, message.get(), nullptr);
-        if (r < 0) {
-            spdlog::debug("{} reply not sent: {}", sd_bus_message_get_member(call),
-                          std::strerror(-r));
-        }
-    });
+    int r = injected_fault(inject_, FaultPoint::Send);
+    if (r >= 0) {
+        r = sd_bus_send(nullptr, reply.get(), nullptr);
+    }
+    if (r < 0) {
+        spdlog::debug("{} reply not sent (the caller left?): {}", work.request.method,
+                      std::strerror(-r));
+    }
+}
+
+void Dispatcher::refuse(sd_bus_message* call, const service::Request& request, const Error& error,
+                        Clock::time_point started) noexcept {
+    service_.refused(request, error, elapsed_us_since(started));
+    reply_error(call, error);
 }
 
 void Dispatcher::drain() {

@@ -11,11 +11,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
-#include <vector>
 
+#include "bus/faults.hpp"
 #include "bus/sd_ptr.hpp"
 #include "bus/worker_pool.hpp"
+#include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "service/service.hpp"
 
@@ -33,20 +36,26 @@ struct Endpoint {
 
 /// Runs the methods of io.containers.VerityMount1. Every member is called on the bus thread,
 /// except the service calls, which run on the worker threads and touch no sd-bus object.
+///
+/// Every call read is answered exactly once and audited exactly once, with one elapsed_us
+/// (from reading the call to sending the reply). Whatever fails on the way — a thread that
+/// cannot start, an allocation, a reply that cannot be built or sent — the call leaves no
+/// pending entry, request slot or rootfs fd behind.
 class Dispatcher {
   public:
-    /// Registers the completion eventfd with `event`. Throws Error(Internal) on failure.
-    Dispatcher(service::Service& service, sd_event* event);
+    /// Registers the completion eventfd with `event`; `inject` fails steps in tests (empty:
+    /// never). Throws Error(Internal) on failure.
+    Dispatcher(service::Service& service, sd_event* event, FaultInjector inject = {});
     Dispatcher(const Dispatcher&) = delete;
     Dispatcher& operator=(const Dispatcher&) = delete;
     ~Dispatcher();
 
     /// Mount(s image, s container, a{sv} options) -> (h rootfs, a{sv} info), answered later.
-    int mount(sd_bus_message* call, const Endpoint& endpoint);
+    int mount(sd_bus_message* call, const Endpoint& endpoint) noexcept;
     /// Verify(s image, a{sv} options) -> a{sv} report, answered later.
-    int verify(sd_bus_message* call, const Endpoint& endpoint);
+    int verify(sd_bus_message* call, const Endpoint& endpoint) noexcept;
     /// GetStatus() -> a{sv} status, answered at once (not a counted request).
-    int get_status(sd_bus_message* call, const Endpoint& endpoint);
+    int get_status(sd_bus_message* call, const Endpoint& endpoint) noexcept;
 
     /// Whether a request is in flight (its reply not yet sent).
     bool busy() const { return !pending_.empty(); }
@@ -58,27 +67,36 @@ class Dispatcher {
 
   private:
     struct Work;
+    using Clock = std::chrono::steady_clock;
 
-    /// Authorizes and decodes `call`, takes a slot and hands it to a worker.
-    void start(sd_bus_message* call, const Endpoint& endpoint, bool mount);
-    static void run(Work& work) noexcept;
-    void finished(std::shared_ptr<Work> work);
-    void send_replies();
-    void reply(sd_bus_message* call, Work& work);
+    /// Authorizes and decodes `call`, takes a slot and hands it to a worker; a refusal is
+    /// answered at once.
+    int start(sd_bus_message* call, const Endpoint& endpoint, std::string_view method) noexcept;
+    void submit(sd_bus_message* call, const std::shared_ptr<Work>& work);
+    void run(Work& work) noexcept;
+    void finished(std::shared_ptr<Work> work) noexcept;
+    void send_replies() noexcept;
+    void answer(sd_bus_message* call, Work& work) noexcept;
+    void send_result(sd_bus_message* call, Work& work);
+    /// Audits and counts `error` as the end of `request`, then sends it to `call`.
+    void refuse(sd_bus_message* call, const service::Request& request, const Error& error,
+                Clock::time_point started) noexcept;
     static int on_completion(sd_event_source* source, int fd, uint32_t events, void* userdata);
 
     service::Service& service_;
+    FaultInjector inject_;
     UniqueFd completion_fd_;
     SourcePtr completion_source_;
     std::uint64_t next_id_ = 1;
     std::unordered_map<std::uint64_t, MessagePtr> pending_;  // id -> the call to answer
-    std::chrono::steady_clock::time_point last_reply_;
+    Clock::time_point last_reply_;
     std::mutex done_mutex_;
-    std::vector<std::shared_ptr<Work>> done_;  // finished by the workers, not yet answered
-    WorkerPool pool_;                          // last: joined before the rest is destroyed
+    std::shared_ptr<Work> done_;  // finished by the workers, not yet answered: a list
+    WorkerPool pool_;             // last: joined before the rest is destroyed
 };
 
-/// Sends the error reply `name: message` to `call` (when it expects one); returns 1.
-int reply_error(sd_bus_message* call, const std::string& name, const std::string& message);
+/// Sends `error` as the reply to `call` (when it expects one); returns 1. Never throws: when
+/// even that cannot be built, sd-bus's own out-of-memory error goes instead.
+int reply_error(sd_bus_message* call, const Error& error) noexcept;
 
 }  // namespace vmd::bus

@@ -64,7 +64,7 @@ class Server {
                   "watch stop fd");
             stop_source_.reset(source);
         }
-        dispatcher_ = std::make_unique<Dispatcher>(service, event);
+        dispatcher_ = std::make_unique<Dispatcher>(service, event, options.inject_fault);
         if (options.listen_fd >= 0) {
             peers_ = std::make_unique<PeerListener>(event, options.listen_fd, *dispatcher_);
             description_ =

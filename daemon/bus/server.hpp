@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "bus/faults.hpp"
 #include "service/service.hpp"
 
 namespace vmd::bus {
@@ -28,6 +29,8 @@ struct RunOptions {
     bool notify = true;
     /// Called on the bus thread once serving (the bus name owned, or the socket watched).
     std::function<void()> on_ready;
+    /// Tests only: fails steps of each call (see FaultPoint). The daemon leaves it empty.
+    FaultInjector inject_fault;
 };
 
 /// The listening socket that systemd passed (LISTEN_FDS; the variables are then unset), or -1

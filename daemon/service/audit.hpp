@@ -26,12 +26,18 @@ struct AuditRecord {
     std::uint64_t elapsed_us = 0;
 };
 
+/// Arguments longer than this are cut in the record (their size is kept), so that a hostile
+/// caller cannot make one record megabytes long.
+inline constexpr std::size_t kMaxAuditedArgumentBytes = 512;
+
 /// The record as journal-style fields (VMD_CALLER_UID=…, VMD_RESULT=…), MESSAGE first.
 std::vector<std::pair<std::string, std::string>> audit_fields(const AuditRecord& record);
 
 /// Where records go; the default writes one line through spdlog.
 using AuditSink = std::function<void(const AuditRecord&)>;
+/// Replaces the sink (nullptr: back to the default).
 void set_audit_sink(AuditSink sink);
-void write_audit(const AuditRecord& record);
+/// Hands `record` to the sink. A sink that throws loses the record (logged), never the request.
+void write_audit(const AuditRecord& record) noexcept;
 
 }  // namespace vmd::service

@@ -22,13 +22,6 @@ storage::Limits store_limits(const config::Config& config) {
     return {config.max_json_bytes, config.max_manifest_bytes, config.max_layers};
 }
 
-Report& report_of(MountResult& result) {
-    return result.report;
-}
-Report& report_of(Report& report) {
-    return report;
-}
-
 }  // namespace
 
 RequestSlot::RequestSlot(RequestSlot&& other) noexcept
@@ -63,76 +56,50 @@ RequestSlot Service::acquire_slot() {
     return RequestSlot(&in_flight_);
 }
 
-void Service::refused(const Caller& caller, std::string_view method, std::string_view image,
-                      std::string_view container, const Error& error) {
-    if (method != "GetStatus") {
+MountResult Service::mount(const Request& request) {
+    authorize(request.caller);
+    const auto levels = effective_levels(config_, request.options);
+    const auto store = storage::Store::open(config_.storage_root, store_limits(config_));
+    auto verified =
+        verify_image(config_, kernel_, store, request.image, request.container, levels, true);
+    return {mount_verified(store, verified, request.options), std::move(verified.report)};
+}
+
+Report Service::verify(const Request& request) {
+    authorize(request.caller);
+    const auto levels = effective_levels(config_, request.options);
+    const auto store = storage::Store::open(config_.storage_root, store_limits(config_));
+    return verify_image(config_, kernel_, store, request.image, "", levels, false).report;
+}
+
+void Service::answered(const Request& request, const Report& report,
+                       std::uint64_t elapsed_us) noexcept {
+    if (request.method == "Mount") {
+        mounts_.fetch_add(1);
+    }
+    finished(request, &report, nullptr, elapsed_us);
+}
+
+void Service::refused(const Request& request, const Error& error,
+                      std::uint64_t elapsed_us) noexcept {
+    refusals_.fetch_add(1);
+    finished(request, nullptr, &error, elapsed_us);
+}
+
+void Service::finished(const Request& request, const Report* report, const Error* error,
+                       std::uint64_t elapsed_us) noexcept {
+    if (request.method != "GetStatus") {
         requests_.fetch_add(1);
         last_request_ns_.store(now_ns());
     }
-    refusals_.fetch_add(1);
-    AuditRecord audit{caller, method, image, container};
-    audit.signature = config_.signature;
-    audit.verity = config_.verity;
-    audit.error = &error;
-    write_audit(audit);
-}
-
-template <typename Work>
-auto Service::run_request(const Caller& caller, std::string_view method, std::string_view image,
-                          std::string_view container, const RequestOptions& options, Work&& work) {
-    const auto start = std::chrono::steady_clock::now();
-    requests_.fetch_add(1);
-    last_request_ns_.store(now_ns());
-    AuditRecord audit{caller, method, image, container};
-    auto levels = effective_levels(config_, options);
+    AuditRecord audit{request.caller, request.method, request.image, request.container};
+    const auto levels = effective_levels(config_, request.options);
     audit.signature = levels.signature;
     audit.verity = levels.verity;
-    try {
-        authorize(caller);
-        auto store = storage::Store::open(config_.storage_root, store_limits(config_));
-        auto result = work(store, levels);
-        auto& report = report_of(result);
-        report.elapsed_us =
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::steady_clock::now() - start)
-                                           .count());
-        audit.report = &report;
-        audit.elapsed_us = report.elapsed_us;
-        write_audit(audit);
-        last_request_ns_.store(now_ns());
-        return result;
-    } catch (const Error& error) {
-        refusals_.fetch_add(1);
-        audit.error = &error;
-        audit.elapsed_us =
-            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::steady_clock::now() - start)
-                                           .count());
-        write_audit(audit);
-        last_request_ns_.store(now_ns());
-        throw;
-    }
-}
-
-MountResult Service::mount(const Caller& caller, std::string_view image, std::string_view container,
-                           const RequestOptions& options) {
-    return run_request(caller, "Mount", image, container, options,
-                       [&](const storage::Store& store, Levels levels) {
-                           auto verified = verify_image(config_, kernel_, store, image, container,
-                                                        levels, true);
-                           MountResult result{mount_verified(store, verified, options),
-                                              std::move(verified.report)};
-                           mounts_.fetch_add(1);
-                           return result;
-                       });
-}
-
-Report Service::verify(const Caller& caller, std::string_view image,
-                       const RequestOptions& options) {
-    return run_request(
-        caller, "Verify", image, "", options, [&](const storage::Store& store, Levels levels) {
-            return verify_image(config_, kernel_, store, image, "", levels, false).report;
-        });
+    audit.report = report;
+    audit.error = error;
+    audit.elapsed_us = elapsed_us;
+    write_audit(audit);
 }
 
 UniqueFd Service::mount_verified(const storage::Store& store, VerifiedImage& verified,

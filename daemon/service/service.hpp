@@ -40,6 +40,15 @@ struct RequestOptions {
     bool nosuid = false;
 };
 
+/// One call as the transport read it: who asked for what. The audit record names these.
+struct Request {
+    Caller caller;
+    std::string_view method;  // "Mount", "Verify" or "GetStatus" (a literal)
+    std::string image;
+    std::string container;  // "" for none (and for Verify)
+    RequestOptions options;
+};
+
 struct LayerReport {
     std::string layer_id;
     std::string blob_digest;           // measured fs-verity digest of the composefs blob
@@ -94,28 +103,33 @@ class Service {
     void authorize(const Caller& caller) const;
     /// A slot for one more request, or Error(Busy) when max_concurrent are in flight.
     RequestSlot acquire_slot();
-    /// Counts and audits a call refused before the pipeline ran (by the bus layer: access,
-    /// arguments, Busy). A refused GetStatus counts as a refusal but not as a request.
-    void refused(const Caller& caller, std::string_view method, std::string_view image,
-                 std::string_view container, const Error& error);
 
-    /// Verifies `image` and mounts it (with `container`'s upper/work dirs unless ""): the
-    /// whole pipeline of DESIGN §1. Every refusal is an Error.
-    MountResult mount(const Caller& caller, std::string_view image, std::string_view container,
-                      const RequestOptions& options);
+    /// Verifies request.image and mounts it (with request.container's upper/work dirs unless
+    /// ""): the whole pipeline of DESIGN §1. Every refusal is an Error. Neither counts nor
+    /// audits: the transport calls answered() or refused() once it knows elapsed_us.
+    MountResult mount(const Request& request);
     /// The checks of mount() without mounting.
-    Report verify(const Caller& caller, std::string_view image, const RequestOptions& options);
+    Report verify(const Request& request);
+
+    /// Counts and audits `request`, answered with `report`; `elapsed_us` is the value the reply
+    /// carries (DESIGN §8a: from reading the request to sending the reply). Never throws.
+    void answered(const Request& request, const Report& report, std::uint64_t elapsed_us) noexcept;
+    /// Counts and audits `request`, refused with `error` wherever that happened (access,
+    /// arguments, Busy, the pipeline, the reply). A refused GetStatus counts as a refusal but
+    /// not as a request. Never throws.
+    void refused(const Request& request, const Error& error, std::uint64_t elapsed_us) noexcept;
 
     const config::Config& config() const { return config_; }
     const mount::KernelFeatures& kernel() const { return kernel_; }
     Counters counters() const;
+    /// The request slots taken now (0 when nothing is in flight).
+    unsigned in_flight() const { return in_flight_.load(); }
     /// Seconds since the last counted request (or since start).
     std::uint64_t idle_seconds() const;
 
   private:
-    template <typename Work>
-    auto run_request(const Caller& caller, std::string_view method, std::string_view image,
-                     std::string_view container, const RequestOptions& options, Work&& work);
+    void finished(const Request& request, const Report* report, const Error* error,
+                  std::uint64_t elapsed_us) noexcept;
     UniqueFd mount_verified(const storage::Store& store, VerifiedImage& verified,
                             const RequestOptions& options) const;
 

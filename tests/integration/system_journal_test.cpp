@@ -203,5 +203,37 @@ TEST_F(JournalAudit, MountAndRefusalAreStructuredEntries) {
         << read_file(stderr_path_);
 }
 
+/// The number after `"key": ` in the JSON text `json` (fails the test when absent).
+std::string json_number(const std::string& json, const std::string& key) {
+    const auto at = json.find("\"" + key + "\": ");
+    if (at == std::string::npos) {
+        ADD_FAILURE() << "no " << key << " in " << json;
+        return "<missing>";
+    }
+    const auto start = at + key.size() + 4;
+    return json.substr(start, json.find_first_not_of("0123456789", start) - start);
+}
+
+// DESIGN §8a: elapsed_us spans from reading the request to sending the reply, and the audit
+// record carries the very value the caller received.
+TEST_F(JournalAudit, AuditRecordCarriesTheElapsedUsOfTheReply) {
+    MountPoint target(dir_.path() / "rootfs");
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"verify", std::string(kDemoName), "--json"},
+          std::vector<std::string>{"mount", std::string(kDemoName), "--target", target.str(),
+                                   "--json"}}) {
+        std::vector<std::string> argv = {built("client/verity-mountctl").string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto result = run(argv, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_.address()});
+        ASSERT_EQ(result.exit_code, 0) << result.err;
+        const auto record = journal_->next_with("VMD_RESULT");
+        EXPECT_EQ(field(record, "VMD_RESULT"), "ok");
+        EXPECT_EQ(field(record, "VMD_METHOD"), args[0] == "mount" ? "Mount" : "Verify");
+        const std::string replied = json_number(result.out, "elapsed_us");
+        EXPECT_NE(replied, "0");
+        EXPECT_EQ(field(record, "VMD_ELAPSED_US"), replied) << result.out;
+    }
+}
+
 }  // namespace
 }  // namespace vmd::testing::sys

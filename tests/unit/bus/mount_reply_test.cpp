@@ -14,39 +14,22 @@
 namespace vmd::bus {
 namespace {
 
+using testing::bus_fixture::AuditCapture;
 using testing::bus_fixture::call;
 using testing::bus_fixture::connect;
 using testing::bus_fixture::Dict;
+using testing::bus_fixture::open_fds;
 using testing::bus_fixture::PrivateBus;
+using testing::bus_fixture::read_beneath;
 using testing::bus_fixture::read_dict;
 using testing::bus_fixture::ServerThread;
-
-std::size_t open_fds() {
-    return static_cast<std::size_t>(
-        std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
-                      std::filesystem::directory_iterator()));
-}
-
-/// The whole content of `path` below the directory fd `root`.
-std::string read_beneath(int root, const char* path) {
-    UniqueFd fd(::openat(root, path, O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        return "(cannot open " + std::string(path) + ")";
-    }
-    std::string text;
-    char buffer[4096];
-    ssize_t n = 0;
-    while ((n = ::read(fd.get(), buffer, sizeof buffer)) > 0) {
-        text.append(buffer, static_cast<std::size_t>(n));
-    }
-    return text;
-}
 
 TEST(MountReply, RootfsFdAndInfoReachTheCaller) {
     testing::TempDir dir;
     const auto built = testing::build_store(testing::sample_store(), dir.path() / "fixture");
     auto config = config::load_config(built.paths.config, false);
     config.idle_exit_seconds = 0;
+    AuditCapture audit;
     service::Service service(config, mount::probe_kernel_features());
     PrivateBus bus;
     RunOptions options;
@@ -84,6 +67,10 @@ TEST(MountReply, RootfsFdAndInfoReachTheCaller) {
                   built.image().layers[i].blob_digest);
     }
     EXPECT_NE(info["elapsed_us"].text, "0");
+    // DESIGN §8a: one elapsed_us per request, the same in the reply and in the audit record.
+    const auto records = audit.wait_for(1);
+    EXPECT_EQ(records[0].line(), "Mount " + std::string(testing::kDemoName) + " ok");
+    EXPECT_EQ(std::to_string(records[0].elapsed_us), info["elapsed_us"].text);
     EXPECT_EQ(service.counters().mounts, 1u);
 
     // One more round trip: the server has finished with the Mount reply by then. Only the

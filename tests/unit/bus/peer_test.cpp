@@ -23,6 +23,7 @@ using testing::bus_fixture::call;
 using testing::bus_fixture::CallResult;
 using testing::bus_fixture::connect;
 using testing::bus_fixture::Dict;
+using testing::bus_fixture::open_fds;
 using testing::bus_fixture::read_dict;
 using testing::bus_fixture::ServerThread;
 using testing::bus_fixture::test_kernel;
@@ -30,12 +31,6 @@ using testing::bus_fixture::TestStore;
 
 const std::string kError = "io.containers.VerityMount1.Error.";
 const std::string kMissingId(64, 'e');
-
-std::size_t open_fds() {
-    return static_cast<std::size_t>(
-        std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
-                      std::filesystem::directory_iterator()));
-}
 
 /// A raw AF_UNIX connection to `path`, for peers that do not speak D-Bus properly.
 UniqueFd raw_connect(const std::filesystem::path& path) {

@@ -16,6 +16,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::run;
+using testing::bus_fixture::AuditCapture;
 using testing::bus_fixture::call;
 using testing::bus_fixture::CallResult;
 using testing::bus_fixture::connect;
@@ -211,30 +212,6 @@ TEST_F(ServerTest, UidOutsideAllowedUidsIsDeniedOnEveryMethod) {
     });
     EXPECT_EQ(result.error_name, kError + "AccessDenied");
 }
-
-/// The audit records written while it lives, as "method image error-name" lines.
-class AuditCapture {
-  public:
-    AuditCapture() {
-        service::set_audit_sink([this](const service::AuditRecord& record) {
-            std::lock_guard lock(mutex_);
-            lines_.push_back(std::string(record.method) + " " + std::string(record.image) + " " +
-                             (record.error != nullptr ? record.error->dbus_name() : "ok"));
-        });
-    }
-    ~AuditCapture() { service::set_audit_sink(nullptr); }
-    AuditCapture(const AuditCapture&) = delete;
-    AuditCapture& operator=(const AuditCapture&) = delete;
-
-    std::vector<std::string> lines() {
-        std::lock_guard lock(mutex_);
-        return lines_;
-    }
-
-  private:
-    std::mutex mutex_;
-    std::vector<std::string> lines_;
-};
 
 TEST_F(ServerTest, RefusalsBeforeThePipelineAreAuditedAndCounted) {
     AuditCapture audit;
