@@ -52,11 +52,15 @@ class Keyring {
     /// Primary key fingerprints held (40 uppercase hex each), in import order.
     std::vector<std::string> fingerprints() const;
 
+    /// Why the last import_file() added no key ("" when it added one), for refusal messages.
+    const std::string& last_import_error() const { return last_import_error_; }
+
     /// The imported keys, for verify().
     const std::vector<detail::PrimaryKey>& keys() const { return keys_; }
 
   private:
     std::vector<detail::PrimaryKey> keys_;
+    std::string last_import_error_;
 };
 
 /// What a verified message says and who signed it.

@@ -1,9 +1,19 @@
-// Shared by the OpenPGP tests: one generated case set per test binary (key generation is slow).
+// Shared by the OpenPGP tests: one generated case set per test binary (key generation is slow),
+// the containers/image fixtures, and a verdict of our verifier that never throws.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <span>
 #include <string>
 
+#include "common/error.hpp"
 #include "fixtures/gpg_cases.hpp"
+#include "fixtures/test_env.hpp"
+#include "trust/openpgp/openpgp.hpp"
 
 namespace vmd::testing::openpgp_test {
 
@@ -17,6 +27,41 @@ inline const std::string kPayload =
 inline const GpgCases& generated_cases() {
     static const GpgCases cases(kPayload);
     return cases;
+}
+
+/// containers/image's GPG fixtures, copied into the repository.
+inline std::filesystem::path fixture(const std::string& name) {
+    return source_dir() / "tests" / "data" / "containers-image-gpg" / name;
+}
+
+/// A keyring with each file imported on its own (a missing file fails the test by throwing).
+inline openpgp::Keyring keyring_of(std::span<const std::filesystem::path> files) {
+    openpgp::Keyring keyring;
+    for (const auto& file : files) {
+        keyring.import_file(read_file(file));
+    }
+    return keyring;
+}
+
+/// Our verifier's answer: the verified message, or the refusal's text in `why`.
+struct Outcome {
+    std::optional<openpgp::VerifiedMessage> verified;
+    std::string why;
+};
+
+/// Runs verify() at `now`; any exception other than Error(SignatureInvalid) fails the test.
+inline Outcome verify_outcome(
+    std::string_view message, const openpgp::Keyring& keyring,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
+    Outcome outcome;
+    try {
+        outcome.verified = openpgp::verify(message, keyring, now);
+    } catch (const Error& error) {
+        EXPECT_EQ(error.code(), Errc::SignatureInvalid) << error.message();
+        EXPECT_FALSE(error.message().empty());
+        outcome.why = error.message();
+    }
+    return outcome;
 }
 
 }  // namespace vmd::testing::openpgp_test
