@@ -12,7 +12,7 @@ namespace vmd::openpgp::detail {
 
 namespace {
 
-constexpr std::size_t kChunk = 16 * 1024;
+constexpr std::size_t kChunk = std::size_t{16} * 1024;
 
 [[noreturn]] void too_large(std::size_t max_output) {
     fail(Errc::SignatureInvalid,

@@ -13,11 +13,11 @@ namespace vmd::openpgp {
 
 /// Bounds on untrusted and trusted input; anything larger is refused, never truncated.
 /// One key file (binary or armored) as read from disk.
-inline constexpr std::size_t kMaxKeyFileBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxKeyFileBytes = std::size_t{1024} * 1024;
 /// One signature message (the blob without its `\0simple-signing\n` prefix).
-inline constexpr std::size_t kMaxMessageBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxMessageBytes = std::size_t{1024} * 1024;
 /// The decompressed content of a compressed packet, and so the signed literal data.
-inline constexpr std::size_t kMaxDecompressedBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxDecompressedBytes = std::size_t{1024} * 1024;
 /// Packets in one key file, and in one message (after decompression).
 inline constexpr std::size_t kMaxKeyFilePackets = 10000;
 inline constexpr std::size_t kMaxMessagePackets = 16;
