@@ -31,7 +31,7 @@ std::string policy_text() {
     const std::array<std::string, kImages.size()> scopes = {
         scope(kImages[0],
               fmt::format(R"("keyData":"{}","signedIdentity":{{"type":"matchRepository"}})",
-                          data("keys/cosign.pub"))),
+                          data("../data/containers-image/cosign.pub"))),
         scope(kImages[1], fmt::format(R"("keyData":"{}",{})", data("keys/fuzz-signer.pub"), rekor)),
         scope(kImages[2],
               fmt::format(R"("fulcio":{{"caData":"{}","oidcIssuer":"{}","subjectEmail":"{}"}},{})",

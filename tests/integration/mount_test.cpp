@@ -97,9 +97,7 @@ TEST(ContainerMount, ContainerOfAnotherImageIsRefused) {
 }
 
 TEST(SkopeoStore, WhatTheRealStoreCodeWroteMountsAndReads) {
-    if (run({"sh", "-c", "command -v skopeo"}).exit_code != 0) {
-        GTEST_SKIP() << "skopeo (Debian package skopeo) is not installed";
-    }
+    ASSERT_TRUE(have_program("skopeo")) << missing_program("skopeo", "skopeo");
     auto spec = sample_store();
     spec.mode = StoreMode::Skopeo;
     DaemonEnv env(spec);

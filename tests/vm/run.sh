@@ -6,7 +6,7 @@
 #   run.sh BUILD_DIR
 #
 # Exit: 0 all cases passed; 1 a case failed, the guest gave no final line (crash, timeout), or the
-# harness could not be built (kernel, binaries, fixture); 77 qemu is not installed (CTest: skip).
+# harness could not be built (kernel, binaries, fixture) or a host tool (qemu included) is missing.
 # Env: VMD_VM_CACHE (kernel cache), VMD_VM_WORK (scratch, default BUILD_DIR/tests/vm/work),
 # VMD_VM_TIMEOUT (seconds for qemu, default 300), VMD_VM_STUB=1 (boot without fixture and daemon).
 set -euo pipefail
@@ -22,13 +22,8 @@ wall() {
     printf 'vm: wall time %d.%03d s\n' $((ms / 1000)) $((ms % 1000))
 }
 
-if ! command -v qemu-system-x86_64 >/dev/null; then
-    echo "vm: SKIP: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-    exit 77
-fi
-
 missing=""
-for tool in timeout flock busybox fsverity dbus-daemon dbus-send mkfs.ext4 jq xz gzip perl strip \
+for tool in qemu-system-x86_64 timeout flock busybox fsverity dbus-daemon dbus-send mkfs.ext4 jq xz gzip perl strip \
     apt-get dpkg-deb; do
     command -v "$tool" >/dev/null || missing+=" $tool"
 done

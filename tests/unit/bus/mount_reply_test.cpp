@@ -43,9 +43,9 @@ TEST(MountReply, RootfsFdAndInfoReachTheCaller) {
         check(sd_bus_message_append(m, "ssa{sv}", std::string(testing::kDemoName).c_str(), "", 0),
               "append");
     });
-    if (result.error_name == "io.containers.VerityMount1.Error.KernelUnsupported" ||
-        result.error_name == "io.containers.VerityMount1.Error.MountFailed") {
-        GTEST_SKIP() << "this kernel cannot mount the sample image: " << result.error_message;
+    if (result.error_name == "io.containers.VerityMount1.Error.KernelUnsupported") {
+        GTEST_SKIP() << "this kernel lacks a feature the sample mount needs: "
+                     << result.error_message;
     }
     ASSERT_EQ(result.error_name, "") << result.error_message;
     int received = -1;

@@ -16,6 +16,8 @@
 namespace vmd::ctl {
 namespace {
 
+using vmd::testing::have_program;
+using vmd::testing::missing_program;
 using vmd::testing::run;
 using vmd::testing::RunResult;
 using vmd::testing::TempDir;
@@ -27,10 +29,6 @@ std::string ctl() {
 RunResult run_ctl(std::vector<std::string> args) {
     args.insert(args.begin(), ctl());
     return run(args);
-}
-
-bool have_fsverity_tool() {
-    return run({"sh", "-c", "command -v fsverity"}).exit_code == 0;
 }
 
 std::string random_bytes(std::size_t size, unsigned seed) {
@@ -57,9 +55,7 @@ std::vector<std::string> make_files(const TempDir& dir) {
 }
 
 TEST(CtlDigest, MatchesFsverityDigestCompactForEveryFile) {
-    if (!have_fsverity_tool()) {
-        GTEST_SKIP() << "fsverity (package fsverity) is not installed: no reference digest";
-    }
+    ASSERT_TRUE(have_program("fsverity")) << missing_program("fsverity", "fsverity");
     TempDir dir;
     auto paths = make_files(dir);
     std::vector<std::string> args = {"digest"};

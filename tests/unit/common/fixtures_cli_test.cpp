@@ -24,9 +24,8 @@ class FixtureCliTest : public ::testing::Test {
         if (!fs::exists(tool_)) {
             tool_ = binary_dir() / "tests" / "fixtures" / "vmd-fixture";
         }
-        if (!fs::exists(tool_)) {
-            GTEST_SKIP() << "vmd-fixture is not built beside this test binary nor at " << tool_;
-        }
+        ASSERT_TRUE(fs::exists(tool_))
+            << "vmd-fixture is not built beside this test binary nor at " << tool_;
     }
     RunResult fixture(std::vector<std::string> args) {
         args.insert(args.begin(), tool_.string());

@@ -16,10 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool have_tool(std::string_view name) {
-    return run({"sh", "-c", "command -v " + std::string(name)}).exit_code == 0;
-}
-
 class ComposefsBuilderTest : public ::testing::Test {
   protected:
     ComposefsLayer build(const std::vector<Entry>& entries) {
@@ -32,9 +28,7 @@ class ComposefsBuilderTest : public ::testing::Test {
 };
 
 TEST_F(ComposefsBuilderTest, BlobStaysSmallAndHoldsTheTree) {
-    if (!have_tool("fsck.erofs")) {
-        GTEST_SKIP() << "fsck.erofs (package erofs-utils) is not installed";
-    }
+    ASSERT_TRUE(have_program("fsck.erofs")) << missing_program("fsck.erofs", "erofs-utils");
     std::string big(1 << 20, 'x');
     auto layer =
         build({Entry::file("/data/big", big, 0600), Entry::file("/data/same", big),
@@ -79,15 +73,13 @@ TEST_F(ComposefsBuilderTest, BlobCarriesRedirectAndMetacopyXattrs) {
         EXPECT_NE(bytes.find(metacopy), std::string::npos) << object.path;
         EXPECT_EQ(read_file(objects() / object.object), object.path == "/a" ? "first" : "second");
     }
-    if (have_tool("fsverity")) {
-        EXPECT_EQ(layer.blob_digest, checks::fsverity_tool_digest(blob()));
-    }
-    if (have_tool("dump.erofs")) {
-        auto dump = run({"dump.erofs", "--path=/dir/b", blob().string()});
-        ASSERT_EQ(dump.exit_code, 0) << dump.err;
-        EXPECT_NE(dump.out.find("Size: 6"), std::string::npos) << dump.out;
-        EXPECT_EQ(dump.out.find("Xattr size: 0"), std::string::npos) << dump.out;
-    }
+    ASSERT_TRUE(have_program("fsverity")) << missing_program("fsverity", "fsverity");
+    EXPECT_EQ(layer.blob_digest, checks::fsverity_tool_digest(blob()));
+    ASSERT_TRUE(have_program("dump.erofs")) << missing_program("dump.erofs", "erofs-utils");
+    auto dump = run({"dump.erofs", "--path=/dir/b", blob().string()});
+    ASSERT_EQ(dump.exit_code, 0) << dump.err;
+    EXPECT_NE(dump.out.find("Size: 6"), std::string::npos) << dump.out;
+    EXPECT_EQ(dump.out.find("Xattr size: 0"), std::string::npos) << dump.out;
 }
 
 TEST_F(ComposefsBuilderTest, BadEntriesAreRefused) {

@@ -57,9 +57,8 @@ TEST(ProbeKernelFeatures, MatchesThisKernel) {
 }
 
 TEST(ProbeKernelFeatures, FsVerityAgreesWithTheFsverityTool) {
-    if (vmd::testing::run({"sh", "-c", "command -v fsverity"}).exit_code != 0) {
-        GTEST_SKIP() << "fsverity (package fsverity) is not installed: no independent answer";
-    }
+    ASSERT_TRUE(vmd::testing::have_program("fsverity"))
+        << vmd::testing::missing_program("fsverity", "fsverity");
     TempDir dir;
     vmd::testing::write_file(dir.path() / "f", "data");
     bool tool_can_enable =

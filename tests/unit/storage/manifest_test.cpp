@@ -109,10 +109,8 @@ TEST(ParseManifest, MalformedDigestEntriesAreVerityMissing) {
 }
 
 TEST(ParseManifest, DockerSchema2IsNotOci) {
-    auto path = vmd::testing::shared_fixtures_dir() / "dir-img-cosign-valid/manifest.json";
-    if (!std::filesystem::exists(path)) {
-        GTEST_SKIP() << "shared fixture " << path << " is not present";
-    }
+    auto path =
+        vmd::testing::containers_image_fixtures_dir() / "dir-img-cosign-valid/manifest.json";
     auto manifest = parse_manifest(vmd::testing::read_file(path), kKeys);
     EXPECT_FALSE(manifest.is_oci);
     EXPECT_EQ(manifest.media_type, "application/vnd.docker.distribution.manifest.v2+json");
@@ -171,10 +169,8 @@ TEST(ManifestDigest, IsSha256OfTheExactBytes) {
               "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(manifest_digest("abc"),
               "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    auto path = vmd::testing::shared_fixtures_dir() / "dir-img-cosign-valid/manifest.json";
-    if (!std::filesystem::exists(path)) {
-        GTEST_SKIP() << "shared fixture " << path << " is not present";
-    }
+    auto path =
+        vmd::testing::containers_image_fixtures_dir() / "dir-img-cosign-valid/manifest.json";
     auto sum = vmd::testing::run({"sha256sum", path.string()});
     ASSERT_EQ(sum.exit_code, 0) << sum.err;
     EXPECT_EQ(manifest_digest(vmd::testing::read_file(path)), "sha256:" + sum.out.substr(0, 64));

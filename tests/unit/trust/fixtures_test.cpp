@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,10 @@ struct Image {
 };
 
 Image load_fixture(std::string_view name) {
-    auto dir = testing::shared_fixtures_dir() / name;
+    auto dir = testing::containers_image_fixtures_dir() / name;
+    if (!fs::is_directory(dir)) {
+        throw std::runtime_error("fixture directory " + dir.string() + " is missing");
+    }
     Image image;
     if (fs::exists(dir / "manifest.json")) {
         image.manifest = testing::read_file(dir / "manifest.json");
@@ -55,7 +59,7 @@ class CosignFixtures : public ::testing::TestWithParam<FixtureCase> {};
 
 TEST_P(CosignFixtures, GiveTheDocumentedOutcome) {
     const auto& c = GetParam();
-    auto key_path = (testing::shared_fixtures_dir() / c.key_file).string();
+    auto key_path = (testing::containers_image_fixtures_dir() / c.key_file).string();
     std::string requirement = R"({"type":"sigstoreSigned","keyPath":")" + key_path + "\"";
     if (!c.identity.empty()) {
         requirement += R"(,"signedIdentity":)" + c.identity;
@@ -114,7 +118,7 @@ INSTANTIATE_TEST_SUITE_P(
             Errc::SignatureInvalid,
             "expected sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}));
 
-struct SharedPolicyCase {
+struct SamplePolicyCase {
     std::string image;
     SignatureLevel level;
     std::optional<Errc> refusal;
@@ -122,15 +126,16 @@ struct SharedPolicyCase {
     std::string says;
 };
 
-void PrintTo(const SharedPolicyCase& c, std::ostream* os) {
+void PrintTo(const SamplePolicyCase& c, std::ostream* os) {
     *os << c.image << " at " << to_string(c.level);
 }
 
-class SharedPolicy : public ::testing::TestWithParam<SharedPolicyCase> {};
+class ContainersImagePolicy : public ::testing::TestWithParam<SamplePolicyCase> {};
 
-TEST_P(SharedPolicy, EvaluatesAsDocumented) {
+TEST_P(ContainersImagePolicy, EvaluatesAsDocumented) {
     const auto& c = GetParam();
-    static const auto policy = Policy::load(testing::shared_fixtures_dir() / "policy.json");
+    static const auto policy =
+        Policy::load(testing::containers_image_fixtures_dir() / "policy.json");
     auto image = load_fixture("dir-img-cosign-valid");
     auto ref = parse_docker_reference(c.image);
     if (!c.refusal) {
@@ -147,40 +152,40 @@ TEST_P(SharedPolicy, EvaluatesAsDocumented) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Table, SharedPolicy,
+    Table, ContainersImagePolicy,
     ::testing::Values(
-        SharedPolicyCase{"example.com/playground:1", SignatureLevel::Check, std::nullopt,
+        SamplePolicyCase{"example.com/playground:1", SignatureLevel::Check, std::nullopt,
                          "example.com/playground", ""},
-        SharedPolicyCase{"example.com/playground/sub:1", SignatureLevel::Check, std::nullopt,
+        SamplePolicyCase{"example.com/playground/sub:1", SignatureLevel::Check, std::nullopt,
                          "example.com/playground", ""},
-        SharedPolicyCase{"example.com/playground:1", SignatureLevel::Require,
+        SamplePolicyCase{"example.com/playground:1", SignatureLevel::Require,
                          Errc::SignatureInvalid, "example.com/playground",
                          "found only insecureAcceptAnything"},
-        SharedPolicyCase{"example.com/production:1", SignatureLevel::Check, Errc::PolicyRejected,
+        SamplePolicyCase{"example.com/production:1", SignatureLevel::Check, Errc::PolicyRejected,
                          "example.com/production", "signedBy (GPG) is not supported"},
-        SharedPolicyCase{"example.com/hardened:1", SignatureLevel::Check, Errc::PolicyRejected,
+        SamplePolicyCase{"example.com/hardened:1", SignatureLevel::Check, Errc::PolicyRejected,
                          "example.com/hardened", "requirement 1 of 3 (signedBy)"},
-        SharedPolicyCase{"example.com/hardened-x509:1", SignatureLevel::Check, Errc::PolicyRejected,
+        SamplePolicyCase{"example.com/hardened-x509:1", SignatureLevel::Check, Errc::PolicyRejected,
                          "example.com/hardened-x509", "keyType X509Certificates"},
-        SharedPolicyCase{"registry.access.redhat.com/rhel7/rhel:7", SignatureLevel::Check,
+        SamplePolicyCase{"registry.access.redhat.com/rhel7/rhel:7", SignatureLevel::Check,
                          Errc::PolicyRejected, "registry.access.redhat.com", "signedBy"},
-        SharedPolicyCase{"mirror.access.redhat.com/x:1", SignatureLevel::Check,
+        SamplePolicyCase{"mirror.access.redhat.com/x:1", SignatureLevel::Check,
                          Errc::PolicyRejected, "*.access.redhat.com", "signedBy"},
-        SharedPolicyCase{"registry.redhat.io/beta/x:1", SignatureLevel::Check, Errc::PolicyRejected,
+        SamplePolicyCase{"registry.redhat.io/beta/x:1", SignatureLevel::Check, Errc::PolicyRejected,
                          "registry.redhat.io/beta", "signedBy"},
-        SharedPolicyCase{"private-mirror:5000/vendor-mirror/x:1", SignatureLevel::Check,
+        SamplePolicyCase{"private-mirror:5000/vendor-mirror/x:1", SignatureLevel::Check,
                          Errc::PolicyRejected, "private-mirror:5000/vendor-mirror", "signedBy"},
-        SharedPolicyCase{"example.com/other:1", SignatureLevel::Check, Errc::PolicyRejected,
+        SamplePolicyCase{"example.com/other:1", SignatureLevel::Check, Errc::PolicyRejected,
                          "*.com", "signedBy"},
-        SharedPolicyCase{"quay.io/x:1", SignatureLevel::Check, Errc::PolicyRejected, "default",
+        SamplePolicyCase{"quay.io/x:1", SignatureLevel::Check, Errc::PolicyRejected, "default",
                          "\"reject\" requirement"},
         // Scopes are matched against normalised names: "bogus/…" is docker.io/bogus/….
-        SharedPolicyCase{"bogus/signed-identity-example", SignatureLevel::Check,
+        SamplePolicyCase{"bogus/signed-identity-example", SignatureLevel::Check,
                          Errc::PolicyRejected, "default", "\"reject\""},
-        SharedPolicyCase{"example.com/sigstore/key-data-example:1", SignatureLevel::Check,
+        SamplePolicyCase{"example.com/sigstore/key-data-example:1", SignatureLevel::Check,
                          Errc::PolicyInvalid, "example.com/sigstore/key-data-example",
                          "no PEM block"},
-        SharedPolicyCase{"example.com/sigstore/key-path-example:1", SignatureLevel::Check,
+        SamplePolicyCase{"example.com/sigstore/key-path-example:1", SignatureLevel::Check,
                          Errc::PolicyInvalid, "example.com/sigstore/key-path-example",
                          "/keys/public-key"}));
 

@@ -78,8 +78,8 @@ TEST(PublicKey, AcceptsPkcs1RsaPem) {
     EXPECT_TRUE(key.verify("m", signer.sign("m")));
 }
 
-TEST(PublicKey, SharedFixtureKeysLoad) {
-    auto dir = testing::shared_fixtures_dir();
+TEST(PublicKey, ContainersImageFixtureKeysLoad) {
+    auto dir = testing::containers_image_fixtures_dir();
     EXPECT_EQ(PublicKey::from_pem(testing::read_file(dir / "cosign.pub"), "cosign.pub").algorithm(),
               KeyAlgorithm::EcdsaP256);
     EXPECT_EQ(PublicKey::from_pem(testing::read_file(dir / "some-rsa-key.pub"), "rsa").algorithm(),

@@ -284,8 +284,8 @@ INSTANTIATE_TEST_SUITE_P(
                              R"(,"signedIdentity":{"type":"matchExact","type":"matchExact"}})"),
             "duplicate key \"type\""}));
 
-TEST(PolicyParse, SharedFixturePolicyParses) {
-    auto policy = Policy::load(testing::shared_fixtures_dir() / "policy.json");
+TEST(PolicyParse, ContainersImageFixturePolicyParses) {
+    auto policy = Policy::load(testing::containers_image_fixtures_dir() / "policy.json");
     const auto& data = policy.data();
     ASSERT_EQ(data.default_requirements.size(), 1u);
     EXPECT_EQ(requirement_type(data.default_requirements[0]), "reject");

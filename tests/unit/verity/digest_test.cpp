@@ -35,9 +35,8 @@ std::string reference_digest(const std::filesystem::path& path) {
 class DigestMatchesFsverityTool : public ::testing::TestWithParam<std::size_t> {};
 
 TEST_P(DigestMatchesFsverityTool, OnFdAndBytes) {
-    if (run({"sh", "-c", "command -v fsverity"}).exit_code != 0) {
-        GTEST_SKIP() << "fsverity (package fsverity) is not installed: no reference digest";
-    }
+    ASSERT_TRUE(vmd::testing::have_program("fsverity"))
+        << vmd::testing::missing_program("fsverity", "fsverity");
     TempDir dir;
     auto path = dir.path() / "data";
     auto content = random_bytes(GetParam(), static_cast<unsigned>(GetParam()));
