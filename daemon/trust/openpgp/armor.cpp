@@ -68,15 +68,15 @@ std::string decode_base64(std::string_view text, std::string_view what) {
     std::uint32_t accumulator = 0;
     int bits = 0;
     std::size_t padding = 0;
-    for (char c : text) {
-        if (c == '=') {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '=') {
             ++padding;
             continue;
         }
-        auto value = base64_value(c);
+        auto value = base64_value(text[i]);
         if (value < 0 || padding > 0) {
-            fail(Errc::SignatureInvalid, "{}: expected base64, found {}", what,
-                 json::quote(std::string_view(&c, 1)));
+            fail(Errc::SignatureInvalid, "{}: expected base64, found byte 0x{:02x} at position {}",
+                 what, static_cast<unsigned char>(text[i]), i);
         }
         accumulator = (accumulator << 6) | static_cast<std::uint32_t>(value);
         bits += 6;

@@ -282,7 +282,10 @@ std::size_t Keyring::import_file(std::string_view bytes) {
             ++added;
         }
     }
-    last_import_error_ = added == 0 ? "key file: no key with a valid self-signed user ID" : "";
+    last_import_error_ =
+        imported.empty() ? "key file: expected a key with a valid self-signed user ID, found none"
+        : added == 0     ? "key file: every key in it was already imported"
+                         : "";
     return added;
 }
 

@@ -1,0 +1,40 @@
+// libFuzzer target: Keyring::import_file (a trusted key file; it must never throw or crash,
+// whatever the bytes) and then verify() of a fixed containers/image signature with it.
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "fuzz_support.hpp"
+#include "trust/openpgp/openpgp.hpp"
+
+namespace {
+
+std::string fixture(const char* name) {
+    std::ifstream in(std::string(VMD_FUZZ_SOURCE_DIR) + "/../data/containers-image-gpg/" + name,
+                     std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (text.str().empty()) {
+        vmd::fuzz::finding("fixture {} is missing", name);
+    }
+    return text.str();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static const std::string message = fixture("image.signature");
+    auto bytes = vmd::fuzz::as_text(data, size);
+    vmd::openpgp::Keyring keyring;
+    vmd::fuzz::run(bytes, {}, [&] {
+        auto added = keyring.import_file(bytes);
+        vmd::fuzz::check(added == keyring.size(), "a fresh keyring holds what one file added");
+        vmd::fuzz::check((added == 0) == !keyring.last_import_error().empty(),
+                         "a file that adds nothing says why");
+    });
+    vmd::fuzz::run(bytes, {vmd::Errc::SignatureInvalid}, [&] {
+        auto verified = vmd::openpgp::verify(message, keyring, std::chrono::system_clock::now());
+        vmd::fuzz::check(verified.signer_fingerprint.size() == 40, "fingerprints are 40 hex");
+    });
+    return 0;
+}
