@@ -63,6 +63,15 @@ Object expect_object(Element element, Context ctx,
     return object;
 }
 
+Object expect_exact_object(Element element, Context ctx,
+                           std::initializer_list<std::string_view> keys) {
+    auto object = expect_object(element, ctx, keys);
+    for (auto key : keys) {
+        require(object, key, ctx);
+    }
+    return object;
+}
+
 Array expect_array(Element element, Context ctx) {
     if (!element.is_array()) {
         wrong_type(element, ctx, "an array");

@@ -41,6 +41,9 @@ struct Context {
 /// Requires an object with no duplicate keys and only keys from `allowed`.
 Object expect_object(Element element, Context ctx,
                      std::optional<std::initializer_list<std::string_view>> allowed = std::nullopt);
+/// Requires an object whose keys are exactly `keys`: each present once, no other.
+Object expect_exact_object(Element element, Context ctx,
+                           std::initializer_list<std::string_view> keys);
 /// Requires an array.
 Array expect_array(Element element, Context ctx);
 /// Requires a string.

@@ -4,8 +4,8 @@
 
 #include "common/error.hpp"
 #include "storage/manifest.hpp"
-#include "trust/policy.hpp"
-#include "trust/reference.hpp"
+#include "trust/evaluate.hpp"
+#include "trust/policy/reference.hpp"
 #include "verity/measure.hpp"
 
 namespace vmd::service {

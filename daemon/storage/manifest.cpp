@@ -1,10 +1,8 @@
 #include "storage/manifest.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
 
+#include "common/encoding.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "storage/io.hpp"
@@ -123,19 +121,7 @@ Manifest parse_manifest(std::string_view bytes, std::span<const std::string> ann
 }
 
 std::string manifest_digest(std::string_view bytes) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
-    unsigned int length = 0;
-    if (EVP_Digest(bytes.data(), bytes.size(), hash.data(), &length, EVP_sha256(), nullptr) != 1) {
-        throw Error(Errc::Internal, "SHA-256 failed in OpenSSL");
-    }
-    static constexpr std::string_view kHex = "0123456789abcdef";
-    std::string out = "sha256:";
-    out.reserve(out.size() + 2 * std::size_t{length});
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(kHex[hash[i] >> 4]);
-        out.push_back(kHex[hash[i] & 15]);
-    }
-    return out;
+    return sha256_digest(bytes);
 }
 
 }  // namespace vmd::storage

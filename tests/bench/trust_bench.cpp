@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "fixtures/signing.hpp"
-#include "trust/policy.hpp"
-#include "trust/reference.hpp"
+#include "trust/evaluate.hpp"
+#include "trust/policy/reference.hpp"
 
 namespace {
 

@@ -3,8 +3,8 @@
 #include <array>
 
 #include "fuzz_support.hpp"
-#include "trust/identity.hpp"
-#include "trust/sigstore.hpp"
+#include "trust/policy/identity.hpp"
+#include "trust/sigstore/format.hpp"
 
 namespace {
 

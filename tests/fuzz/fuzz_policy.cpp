@@ -5,8 +5,8 @@
 #include <variant>
 
 #include "fuzz_support.hpp"
-#include "trust/policy.hpp"
-#include "trust/policy_data.hpp"
+#include "trust/evaluate.hpp"
+#include "trust/policy/policy_data.hpp"
 
 namespace {
 

@@ -1,8 +1,8 @@
 // libFuzzer target: docker references (trust::parse_docker_reference), as they come from
 // requests, images.json names and signed payload identities.
 #include "fuzz_support.hpp"
-#include "trust/policy_data.hpp"
-#include "trust/reference.hpp"
+#include "trust/policy/policy_data.hpp"
+#include "trust/policy/reference.hpp"
 
 namespace {
 

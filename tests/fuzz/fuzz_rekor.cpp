@@ -6,9 +6,9 @@
 
 #include "common/json.hpp"
 #include "fuzz_keys.hpp"
-#include "trust/canonical_json.hpp"
-#include "trust/keys.hpp"
-#include "trust/rekor.hpp"
+#include "trust/sigstore/canonical_json.hpp"
+#include "trust/sigstore/keys.hpp"
+#include "trust/sigstore/rekor.hpp"
 
 namespace {
 

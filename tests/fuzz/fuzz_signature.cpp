@@ -3,8 +3,8 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "trust/sigstore.hpp"
-#include "trust/sigstore_eval.hpp"
+#include "trust/sigstore/evaluate.hpp"
+#include "trust/sigstore/format.hpp"
 
 namespace {
 

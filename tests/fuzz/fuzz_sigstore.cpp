@@ -7,8 +7,8 @@
 #include <string>
 
 #include "fuzz_keys.hpp"
-#include "trust/policy.hpp"
-#include "trust/sigstore.hpp"
+#include "trust/evaluate.hpp"
+#include "trust/sigstore/format.hpp"
 
 namespace {
 

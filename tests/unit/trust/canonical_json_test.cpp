@@ -4,7 +4,7 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
-#include "trust/canonical_json.hpp"
+#include "trust/sigstore/canonical_json.hpp"
 #include "trust_test_util.hpp"
 
 namespace vmd::trust {

@@ -15,7 +15,7 @@
 
 #include "common/json.hpp"
 #include "fixtures/signing.hpp"
-#include "trust/openssl_util.hpp"
+#include "trust/sigstore/openssl_util.hpp"
 
 namespace vmd::trust::test {
 

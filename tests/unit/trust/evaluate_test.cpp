@@ -6,7 +6,7 @@
 #include "common/error.hpp"
 #include "fixtures/signing.hpp"
 #include "fixtures/test_env.hpp"
-#include "trust/policy.hpp"
+#include "trust/evaluate.hpp"
 #include "trust_test_util.hpp"
 
 namespace vmd::trust {

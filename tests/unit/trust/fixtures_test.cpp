@@ -10,7 +10,7 @@
 
 #include "common/error.hpp"
 #include "fixtures/test_env.hpp"
-#include "trust/policy.hpp"
+#include "trust/evaluate.hpp"
 #include "trust_test_util.hpp"
 
 namespace vmd::trust {

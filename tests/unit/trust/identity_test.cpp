@@ -3,7 +3,7 @@
 #include <string>
 
 #include "common/json.hpp"
-#include "trust/identity.hpp"
+#include "trust/policy/identity.hpp"
 
 namespace vmd::trust {
 namespace {

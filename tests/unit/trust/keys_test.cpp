@@ -2,11 +2,11 @@
 
 #include <string>
 
+#include "common/encoding.hpp"
 #include "common/error.hpp"
 #include "fixtures/signing.hpp"
 #include "fixtures/test_env.hpp"
-#include "trust/encoding.hpp"
-#include "trust/keys.hpp"
+#include "trust/sigstore/keys.hpp"
 
 namespace vmd::trust {
 namespace {

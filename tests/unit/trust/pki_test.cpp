@@ -8,7 +8,7 @@
 #include "cert_builder.hpp"
 #include "common/error.hpp"
 #include "fixtures/signing.hpp"
-#include "trust/policy.hpp"
+#include "trust/evaluate.hpp"
 #include "trust_test_util.hpp"
 
 namespace vmd::trust {

@@ -6,8 +6,8 @@
 
 #include "common/error.hpp"
 #include "fixtures/test_env.hpp"
-#include "trust/policy.hpp"
-#include "trust/policy_data.hpp"
+#include "trust/policy/policy.hpp"
+#include "trust/policy/policy_data.hpp"
 #include "trust_test_util.hpp"
 
 namespace vmd::trust {

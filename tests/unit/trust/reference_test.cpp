@@ -3,7 +3,7 @@
 #include <string>
 
 #include "common/error.hpp"
-#include "trust/reference.hpp"
+#include "trust/policy/reference.hpp"
 
 namespace vmd::trust {
 namespace {

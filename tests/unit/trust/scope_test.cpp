@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "trust/policy.hpp"
-#include "trust/policy_data.hpp"
+#include "trust/evaluate.hpp"
+#include "trust/policy/policy_data.hpp"
 #include "trust_test_util.hpp"
 
 namespace vmd::trust {

@@ -4,7 +4,7 @@
 
 #include "common/error.hpp"
 #include "fixtures/signing.hpp"
-#include "trust/sigstore.hpp"
+#include "trust/sigstore/format.hpp"
 #include "trust_test_util.hpp"
 
 namespace vmd::trust {

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "trust/policy_data.hpp"
-#include "trust/reference.hpp"
+#include "trust/policy/policy_data.hpp"
+#include "trust/policy/reference.hpp"
 
 namespace vmd::trust {
 

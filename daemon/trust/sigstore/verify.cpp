@@ -1,12 +1,12 @@
-#include "trust/sigstore_verify.hpp"
+#include "trust/sigstore/verify.hpp"
 
 #include <algorithm>
 #include <optional>
 
 #include "common/error.hpp"
 #include "common/json.hpp"
-#include "trust/certs.hpp"
-#include "trust/rekor.hpp"
+#include "trust/sigstore/certs.hpp"
+#include "trust/sigstore/rekor.hpp"
 
 namespace vmd::trust {
 

@@ -5,10 +5,10 @@
 #include <string_view>
 #include <vector>
 
-#include "trust/keys.hpp"
-#include "trust/openssl_util.hpp"
-#include "trust/policy_data.hpp"
-#include "trust/sigstore.hpp"
+#include "trust/policy/policy_data.hpp"
+#include "trust/sigstore/format.hpp"
+#include "trust/sigstore/keys.hpp"
+#include "trust/sigstore/openssl_util.hpp"
 
 namespace vmd::trust {
 

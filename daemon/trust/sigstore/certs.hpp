@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "trust/keys.hpp"
-#include "trust/openssl_util.hpp"
+#include "trust/sigstore/keys.hpp"
+#include "trust/sigstore/openssl_util.hpp"
 
 namespace vmd::trust {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <array>
 
+#include "common/encoding.hpp"
 #include "common/error.hpp"
-#include "trust/encoding.hpp"
-#include "trust/policy_data.hpp"
+#include "trust/policy/policy_data.hpp"
 
 namespace vmd::trust {
 

@@ -1,9 +1,9 @@
-#include "trust/identity.hpp"
+#include "trust/policy/identity.hpp"
 
 #include <optional>
 
 #include "common/error.hpp"
-#include "trust/grammar.hpp"
+#include "trust/policy/grammar.hpp"
 
 namespace vmd::trust {
 

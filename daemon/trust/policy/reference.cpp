@@ -1,10 +1,10 @@
-#include "trust/reference.hpp"
+#include "trust/policy/reference.hpp"
 
 #include <algorithm>
 
 #include "common/error.hpp"
 #include "common/json.hpp"
-#include "trust/grammar.hpp"
+#include "trust/policy/grammar.hpp"
 
 namespace vmd::trust {
 

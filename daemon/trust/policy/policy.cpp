@@ -1,4 +1,4 @@
-#include "trust/policy.hpp"
+#include "trust/policy/policy.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,8 +11,8 @@
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "common/unique_fd.hpp"
-#include "trust/grammar.hpp"
-#include "trust/policy_data.hpp"
+#include "trust/policy/grammar.hpp"
+#include "trust/policy/policy_data.hpp"
 
 namespace vmd::trust {
 

@@ -1,4 +1,4 @@
-#include "trust/canonical_json.hpp"
+#include "trust/sigstore/canonical_json.hpp"
 
 #include <algorithm>
 #include <cmath>

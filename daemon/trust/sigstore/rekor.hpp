@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "trust/keys.hpp"
+#include "trust/sigstore/keys.hpp"
 
 namespace vmd::trust {
 

@@ -1,4 +1,4 @@
-#include "trust/certs.hpp"
+#include "trust/sigstore/certs.hpp"
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>

@@ -1,4 +1,4 @@
-#include "trust/keys.hpp"
+#include "trust/sigstore/keys.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "common/json.hpp"
-#include "trust/openssl_util.hpp"
+#include "trust/sigstore/openssl_util.hpp"
 
 namespace vmd::trust {
 

@@ -1,40 +1,16 @@
-// containers-policy.json(5): strict parsing and evaluation for the docker transport.
+// Policy evaluation for the docker transport: the chosen scope's requirements, each checked by
+// the room that knows its signature format (sigstore/, openpgp/).
 #pragma once
 
-#include <cstdint>
-#include <filesystem>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/levels.hpp"
-#include "trust/reference.hpp"
+#include "trust/policy/policy.hpp"
+#include "trust/policy/reference.hpp"
 
 namespace vmd::trust {
-
-struct PolicyData;  // the parsed tree; defined in trust/policy_data.hpp
-
-/// A parsed, validated policy.json. Key material is loaded only when a requirement is
-/// evaluated, so bad keys in unused scopes do not stop other scopes from working.
-class Policy {
-  public:
-    /// Parses policy.json text. Anything malformed, unknown or duplicate: Error(PolicyInvalid)
-    /// naming the key or type.
-    static Policy parse(std::string_view json);
-    /// Reads and parses the file (at most max_bytes). Unreadable: Error(PolicyInvalid).
-    static Policy load(const std::filesystem::path& path, std::uint64_t max_bytes = 4ull << 20);
-
-    Policy(Policy&&) noexcept;
-    Policy& operator=(Policy&&) noexcept;
-    ~Policy();
-    const PolicyData& data() const { return *data_; }
-
-  private:
-    explicit Policy(std::unique_ptr<PolicyData> data);
-    std::unique_ptr<PolicyData> data_;
-};
 
 /// What an accepting evaluation found.
 struct PolicyDecision {

@@ -1,13 +1,13 @@
-#include "trust/sigstore_eval.hpp"
+#include "trust/sigstore/evaluate.hpp"
 
 #include <optional>
 #include <vector>
 
+#include "common/encoding.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
-#include "trust/encoding.hpp"
-#include "trust/sigstore.hpp"
-#include "trust/sigstore_verify.hpp"
+#include "trust/sigstore/format.hpp"
+#include "trust/sigstore/verify.hpp"
 
 namespace vmd::trust {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "common/json.hpp"
-#include "trust/reference.hpp"
+#include "trust/policy/reference.hpp"
 
 namespace vmd::trust {
 

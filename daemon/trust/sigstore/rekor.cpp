@@ -1,13 +1,13 @@
-#include "trust/rekor.hpp"
+#include "trust/sigstore/rekor.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "common/encoding.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
-#include "trust/canonical_json.hpp"
-#include "trust/encoding.hpp"
-#include "trust/openssl_util.hpp"
+#include "trust/sigstore/canonical_json.hpp"
+#include "trust/sigstore/openssl_util.hpp"
 
 namespace vmd::trust {
 
@@ -16,15 +16,6 @@ namespace {
 constexpr json::Context kBundle{Errc::SignatureInvalid, "Rekor bundle"};
 constexpr json::Context kPayload{Errc::SignatureInvalid, "Rekor SET payload"};
 constexpr json::Context kEntry{Errc::SignatureInvalid, "Rekor hashedrekord entry"};
-
-json::Object exact(json::Element element, json::Context ctx,
-                   std::initializer_list<std::string_view> keys) {
-    auto object = json::expect_object(element, ctx, keys);
-    for (auto key : keys) {
-        json::require(object, key, ctx);
-    }
-    return object;
-}
 
 std::string decode(std::string_view base64, std::string_view what) {
     auto bytes = base64_decode(base64);
@@ -71,17 +62,19 @@ std::string pem_der(std::string_view pem) {
 
 void check_entry(std::string_view body, const RekorExpectation& expected) {
     auto doc = json::Document::parse(body, kEntry.code, kEntry.what);
-    auto entry = exact(doc.root(), kEntry, {"apiVersion", "kind", "spec"});
+    auto entry = json::expect_exact_object(doc.root(), kEntry, {"apiVersion", "kind", "spec"});
     auto kind = json::expect_string(json::require(entry, "kind", kEntry), kEntry);
     auto version = json::expect_string(json::require(entry, "apiVersion", kEntry), kEntry);
     if (kind != "hashedrekord" || version != "0.0.1") {
         fail(Errc::SignatureInvalid, "{}: expected kind hashedrekord version 0.0.1, found {} {}",
              kEntry.what, json::quote(kind), json::quote(version));
     }
-    auto spec = exact(json::require(entry, "spec", kEntry), kEntry, {"data", "signature"});
-    auto signature =
-        exact(json::require(spec, "signature", kEntry), kEntry, {"content", "publicKey"});
-    auto public_key = exact(json::require(signature, "publicKey", kEntry), kEntry, {"content"});
+    auto spec = json::expect_exact_object(json::require(entry, "spec", kEntry), kEntry,
+                                          {"data", "signature"});
+    auto signature = json::expect_exact_object(json::require(spec, "signature", kEntry), kEntry,
+                                               {"content", "publicKey"});
+    auto public_key = json::expect_exact_object(json::require(signature, "publicKey", kEntry),
+                                                kEntry, {"content"});
     auto logged_key =
         decode(json::expect_string(json::require(public_key, "content", kEntry), kEntry),
                "Rekor entry signature.publicKey.content");
@@ -97,8 +90,9 @@ void check_entry(std::string_view body, const RekorExpectation& expected) {
         fail(Errc::SignatureInvalid, "{}: expected the blob's signature, found another one logged",
              kEntry.what);
     }
-    auto data = exact(json::require(spec, "data", kEntry), kEntry, {"hash"});
-    auto hash = exact(json::require(data, "hash", kEntry), kEntry, {"algorithm", "value"});
+    auto data = json::expect_exact_object(json::require(spec, "data", kEntry), kEntry, {"hash"});
+    auto hash = json::expect_exact_object(json::require(data, "hash", kEntry), kEntry,
+                                          {"algorithm", "value"});
     auto algorithm = json::expect_string(json::require(hash, "algorithm", kEntry), kEntry);
     auto value = json::expect_string(json::require(hash, "value", kEntry), kEntry);
     auto want = sha256_digest(expected.payload);
@@ -113,7 +107,7 @@ void check_entry(std::string_view body, const RekorExpectation& expected) {
 std::int64_t verify_rekor_set(const std::vector<PublicKey>& rekor_keys, std::string_view bundle,
                               const RekorExpectation& expected) {
     auto doc = json::Document::parse(bundle, kBundle.code, kBundle.what);
-    auto root = exact(doc.root(), kBundle, {"SignedEntryTimestamp", "Payload"});
+    auto root = json::expect_exact_object(doc.root(), kBundle, {"SignedEntryTimestamp", "Payload"});
     auto set =
         decode(json::expect_string(json::require(root, "SignedEntryTimestamp", kBundle), kBundle),
                "Rekor bundle SignedEntryTimestamp");
@@ -130,8 +124,8 @@ std::int64_t verify_rekor_set(const std::vector<PublicKey>& rekor_keys, std::str
              rekor_keys.size());
     }
     auto payload_doc = json::Document::parse(canonical, kPayload.code, kPayload.what);
-    auto payload =
-        exact(payload_doc.root(), kPayload, {"body", "integratedTime", "logIndex", "logID"});
+    auto payload = json::expect_exact_object(payload_doc.root(), kPayload,
+                                             {"body", "integratedTime", "logIndex", "logID"});
     auto integrated_time = integer(payload, "integratedTime");
     integer(payload, "logIndex");
     json::expect_string(json::require(payload, "logID", kPayload), kPayload);

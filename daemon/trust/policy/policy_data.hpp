@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "common/json.hpp"
-#include "trust/identity.hpp"
-#include "trust/reference.hpp"
+#include "trust/policy/identity.hpp"
+#include "trust/policy/reference.hpp"
 
 namespace vmd::trust {
 

@@ -1,8 +1,8 @@
-#include "trust/sigstore.hpp"
+#include "trust/sigstore/format.hpp"
 
+#include "common/encoding.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
-#include "trust/encoding.hpp"
 
 namespace vmd::trust {
 
@@ -26,15 +26,6 @@ void reject_duplicates(json::Element element, json::Context ctx, int depth) {
             reject_duplicates(item, ctx, depth + 1);
         }
     }
-}
-
-json::Object exact_object(json::Element element, json::Context ctx,
-                          std::initializer_list<std::string_view> keys) {
-    auto object = json::expect_object(element, ctx, keys);
-    for (auto key : keys) {
-        json::require(object, key, ctx);
-    }
-    return object;
 }
 
 }  // namespace
@@ -79,7 +70,7 @@ SigstoreBlob parse_sigstore_blob(std::string_view blob) {
 SigstorePayload parse_sigstore_payload(std::string_view payload) {
     constexpr json::Context ctx{Errc::SignatureInvalid, "sigstore payload"};
     auto doc = json::Document::parse(payload, ctx.code, ctx.what);
-    auto root = exact_object(doc.root(), ctx, {"critical", "optional"});
+    auto root = json::expect_exact_object(doc.root(), ctx, {"critical", "optional"});
     auto optional = json::require(root, "optional", ctx);
     if (!optional.is_null()) {
         constexpr json::Context octx{Errc::SignatureInvalid, "sigstore payload \"optional\""};
@@ -87,19 +78,19 @@ SigstorePayload parse_sigstore_payload(std::string_view payload) {
         reject_duplicates(optional, octx, 0);
     }
     constexpr json::Context cctx{Errc::SignatureInvalid, "sigstore payload \"critical\""};
-    auto critical =
-        exact_object(json::require(root, "critical", ctx), cctx, {"identity", "image", "type"});
+    auto critical = json::expect_exact_object(json::require(root, "critical", ctx), cctx,
+                                              {"identity", "image", "type"});
     auto type = json::expect_string(json::require(critical, "type", cctx), cctx);
     if (type != kSigstoreSignatureType) {
         fail(Errc::SignatureInvalid, "sigstore payload: expected type {}, found {}",
              json::quote(kSigstoreSignatureType), json::quote(type));
     }
     constexpr json::Context ictx{Errc::SignatureInvalid, "sigstore payload \"critical.image\""};
-    auto image =
-        exact_object(json::require(critical, "image", cctx), ictx, {"docker-manifest-digest"});
+    auto image = json::expect_exact_object(json::require(critical, "image", cctx), ictx,
+                                           {"docker-manifest-digest"});
     constexpr json::Context idctx{Errc::SignatureInvalid, "sigstore payload \"critical.identity\""};
-    auto identity =
-        exact_object(json::require(critical, "identity", cctx), idctx, {"docker-reference"});
+    auto identity = json::expect_exact_object(json::require(critical, "identity", cctx), idctx,
+                                              {"docker-reference"});
     SigstorePayload out;
     out.manifest_digest =
         json::expect_string(json::require(image, "docker-manifest-digest", ictx), ictx);

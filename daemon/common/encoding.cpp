@@ -1,4 +1,4 @@
-#include "trust/encoding.hpp"
+#include "common/encoding.hpp"
 
 #include <openssl/evp.h>
 
@@ -7,7 +7,7 @@
 
 #include "common/error.hpp"
 
-namespace vmd::trust {
+namespace vmd {
 
 namespace {
 
@@ -97,4 +97,4 @@ std::string sha256_digest(std::string_view bytes) {
     return out;
 }
 
-}  // namespace vmd::trust
+}  // namespace vmd

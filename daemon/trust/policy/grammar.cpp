@@ -1,4 +1,4 @@
-#include "trust/grammar.hpp"
+#include "trust/policy/grammar.hpp"
 
 #include <algorithm>
 

@@ -1,12 +1,12 @@
-// Scope selection and requirement evaluation for the docker transport.
+#include "trust/evaluate.hpp"
+
 #include <algorithm>
 
+#include "common/encoding.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
-#include "trust/encoding.hpp"
-#include "trust/policy.hpp"
-#include "trust/policy_data.hpp"
-#include "trust/sigstore_eval.hpp"
+#include "trust/policy/policy_data.hpp"
+#include "trust/sigstore/evaluate.hpp"
 
 namespace vmd::trust {
 
