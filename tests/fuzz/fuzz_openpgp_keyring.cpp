@@ -1,29 +1,12 @@
 // libFuzzer target: Keyring::import_file (a trusted key file; it must never throw or crash,
 // whatever the bytes) and then verify() of a fixed containers/image signature with it.
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
-#include "fuzz_support.hpp"
+#include "fuzz_openpgp_fixtures.hpp"
 #include "trust/openpgp/openpgp.hpp"
 
-namespace {
-
-std::string fixture(const char* name) {
-    std::ifstream in(std::string(VMD_FUZZ_SOURCE_DIR) + "/../data/containers-image-gpg/" + name,
-                     std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (text.str().empty()) {
-        vmd::fuzz::finding("fixture {} is missing", name);
-    }
-    return text.str();
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const std::string message = fixture("image.signature");
+    static const std::string message = vmd::fuzz::openpgp_fixture("image.signature");
     auto bytes = vmd::fuzz::as_text(data, size);
     vmd::openpgp::Keyring keyring;
     vmd::fuzz::run(bytes, {}, [&] {

@@ -2,30 +2,17 @@
 // store, without its simple-signing prefix) against containers/image's test keys.
 #include <algorithm>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
-#include "fuzz_support.hpp"
+#include "fuzz_openpgp_fixtures.hpp"
 #include "trust/openpgp/openpgp.hpp"
 
 namespace {
-
-std::string fixture(const char* name) {
-    std::ifstream in(std::string(VMD_FUZZ_SOURCE_DIR) + "/../data/containers-image-gpg/" + name,
-                     std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (text.str().empty()) {
-        vmd::fuzz::finding("fixture {} is missing", name);
-    }
-    return text.str();
-}
 
 const vmd::openpgp::Keyring& keyring() {
     static const vmd::openpgp::Keyring keys = [] {
         vmd::openpgp::Keyring result;
         for (const char* name : {"public-key.gpg", "public-key-with-subkey.gpg", "pubring.gpg"}) {
-            if (result.import_file(fixture(name)) == 0 && result.size() == 0) {
+            if (result.import_file(vmd::fuzz::openpgp_fixture(name)) == 0 && result.size() == 0) {
                 vmd::fuzz::finding("fixture {} imports no key", name);
             }
         }

@@ -27,8 +27,50 @@ struct Bzip2End {
     void operator()(bz_stream* stream) const { BZ2_bzDecompressEnd(stream); }
 };
 
+// What one call of a decompressor did with the output window it was given.
+struct Step {
+    std::size_t written = 0;
+    bool ended = false;
+};
+
+// Calls `step(window, room)` with fresh output room until it reports the end of the stream;
+// the output stops one byte past the bound, so that "too large" is seen without inflating more.
+template <typename StepFunction>
+std::string drain(std::size_t max_output, StepFunction&& step) {
+    std::string out;
+    bool ended = false;
+    while (!ended) {
+        auto used = out.size();
+        if (used == max_output + 1) {
+            too_large(max_output);
+        }
+        out.resize(std::min(used + kChunk, max_output + 1));
+        auto result = step(out.data() + used, out.size() - used);
+        out.resize(used + result.written);
+        ended = result.ended;
+    }
+    if (out.size() > max_output) {
+        too_large(max_output);
+    }
+    return out;
+}
+
+void check_consumed(std::size_t unread) {
+    if (unread != 0) {
+        fail(Errc::SignatureInvalid,
+             "compressed data: expected nothing after the end of the stream, found {} bytes",
+             unread);
+    }
+}
+
+[[noreturn]] void truncated(std::string_view format) {
+    fail(Errc::SignatureInvalid,
+         "compressed data: expected the end of the {} stream, found the end of the packet", format);
+}
+
 // ZIP is raw deflate (window bits -15); ZLIB has the zlib header and checksum.
 std::string inflate_all(std::string_view data, bool raw, std::size_t max_output) {
+    const char* format = raw ? "deflate" : "zlib";
     z_stream stream{};
     if (data.size() > UINT_MAX || inflateInit2(&stream, raw ? -15 : 15) != Z_OK) {
         fail(Errc::SignatureInvalid, "compressed data: cannot start zlib on {} bytes", data.size());
@@ -37,36 +79,20 @@ std::string inflate_all(std::string_view data, bool raw, std::size_t max_output)
     // zlib's interface is not const-correct; it never writes through next_in.
     stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
     stream.avail_in = static_cast<uInt>(data.size());
-    std::string out;
-    int status = Z_OK;
-    while (status != Z_STREAM_END) {
-        auto used = out.size();
-        if (used == max_output + 1) {
-            too_large(max_output);
-        }
-        out.resize(std::min(used + kChunk, max_output + 1));
-        stream.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-        stream.avail_out = static_cast<uInt>(out.size() - used);
-        status = inflate(&stream, Z_NO_FLUSH);
-        out.resize(out.size() - stream.avail_out);
+    auto out = drain(max_output, [&](char* window, std::size_t room) {
+        stream.next_out = reinterpret_cast<Bytef*>(window);
+        stream.avail_out = static_cast<uInt>(room);
+        int status = inflate(&stream, Z_NO_FLUSH);
         if (status == Z_BUF_ERROR && stream.avail_in == 0) {
-            fail(Errc::SignatureInvalid,
-                 "compressed data: expected the end of the {} stream, found the end of the packet",
-                 raw ? "deflate" : "zlib");
+            truncated(format);
         }
         if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR) {
-            fail(Errc::SignatureInvalid, "compressed data: corrupt {} stream ({})",
-                 raw ? "deflate" : "zlib", stream.msg != nullptr ? stream.msg : "no detail");
+            fail(Errc::SignatureInvalid, "compressed data: corrupt {} stream ({})", format,
+                 stream.msg != nullptr ? stream.msg : "no detail");
         }
-    }
-    if (out.size() > max_output) {
-        too_large(max_output);
-    }
-    if (stream.avail_in != 0) {
-        fail(Errc::SignatureInvalid,
-             "compressed data: expected nothing after the end of the stream, found {} bytes",
-             stream.avail_in);
-    }
+        return Step{room - stream.avail_out, status == Z_STREAM_END};
+    });
+    check_consumed(stream.avail_in);
     return out;
 }
 
@@ -80,36 +106,20 @@ std::string bunzip_all(std::string_view data, std::size_t max_output) {
     // libbz2 is not const-correct either; it only reads next_in.
     stream.next_in = const_cast<char*>(data.data());
     stream.avail_in = static_cast<unsigned int>(data.size());
-    std::string out;
-    int status = BZ_OK;
-    while (status != BZ_STREAM_END) {
-        auto used = out.size();
-        if (used == max_output + 1) {
-            too_large(max_output);
-        }
-        out.resize(std::min(used + kChunk, max_output + 1));
-        stream.next_out = out.data() + used;
-        stream.avail_out = static_cast<unsigned int>(out.size() - used);
-        status = BZ2_bzDecompress(&stream);
-        out.resize(out.size() - stream.avail_out);
+    auto out = drain(max_output, [&](char* window, std::size_t room) {
+        stream.next_out = window;
+        stream.avail_out = static_cast<unsigned int>(room);
+        int status = BZ2_bzDecompress(&stream);
         if (status == BZ_OK && stream.avail_in == 0 && stream.avail_out != 0) {
-            fail(Errc::SignatureInvalid,
-                 "compressed data: expected the end of the bzip2 stream, found the end of the "
-                 "packet");
+            truncated("bzip2");
         }
         if (status != BZ_OK && status != BZ_STREAM_END) {
             fail(Errc::SignatureInvalid, "compressed data: corrupt bzip2 stream (error {})",
                  status);
         }
-    }
-    if (out.size() > max_output) {
-        too_large(max_output);
-    }
-    if (stream.avail_in != 0) {
-        fail(Errc::SignatureInvalid,
-             "compressed data: expected nothing after the end of the stream, found {} bytes",
-             stream.avail_in);
-    }
+        return Step{room - stream.avail_out, status == BZ_STREAM_END};
+    });
+    check_consumed(stream.avail_in);
     return out;
 }
 

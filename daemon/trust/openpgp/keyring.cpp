@@ -75,7 +75,7 @@ class KeyBlock {
                 break;
             case Tag::PublicSubkey:
                 context_ = Context::Subkey;
-                primary_.subkeys.push_back({parse_public_key(packet.body), {}, false});
+                primary_.subkeys.push_back({parse_public_key(packet.body), {}});
                 break;
             default:
                 fail(Errc::SignatureInvalid, "key file: expected key packets, found a {} packet",
@@ -153,21 +153,7 @@ class KeyBlock {
     }
 
     void add_subkey_signature(std::string_view body) {
-        const auto& key = primary_.key;
-        auto& subkey = primary_.subkeys.back();
-        std::array<std::string_view, 2> data{key.hashed_form, subkey.key.hashed_form};
-        if (auto binding = verified(body, {SignatureType::SubkeyBinding}, key, data)) {
-            Binding result{facts_of(*binding), std::nullopt};
-            if (binding->embedded && subkey.key.pkey) {
-                if (auto back = verified(*binding->embedded, {SignatureType::PrimaryKeyBinding},
-                                         subkey.key, data)) {
-                    result.back_signature = facts_of(*back);
-                }
-            }
-            subkey.bindings.push_back(result);
-        } else if (verified(body, {SignatureType::SubkeyRevocation}, key, data)) {
-            subkey.revoked = true;
-        }
+        primary_.subkeys.back().signatures.emplace_back(body);
     }
 
     PrimaryKey primary_;
@@ -194,12 +180,36 @@ void merge(PrimaryKey& into, PrimaryKey&& from) {
             into.subkeys.push_back(std::move(subkey));
             continue;
         }
-        same->revoked = same->revoked || subkey.revoked;
-        same->bindings.insert(same->bindings.end(), subkey.bindings.begin(), subkey.bindings.end());
+        same->signatures.insert(same->signatures.end(), subkey.signatures.begin(),
+                                subkey.signatures.end());
     }
 }
 
 }  // namespace
+
+namespace detail {
+
+SubkeyBindings bind_subkey(const PublicKey& primary, const Subkey& subkey) {
+    SubkeyBindings result;
+    std::array<std::string_view, 2> data{primary.hashed_form, subkey.key.hashed_form};
+    for (const auto& body : subkey.signatures) {
+        if (auto binding = verified(body, {SignatureType::SubkeyBinding}, primary, data)) {
+            Binding bound{facts_of(*binding), std::nullopt};
+            if (binding->embedded && subkey.key.pkey) {
+                if (auto back = verified(*binding->embedded, {SignatureType::PrimaryKeyBinding},
+                                         subkey.key, data)) {
+                    bound.back_signature = facts_of(*back);
+                }
+            }
+            result.bindings.push_back(bound);
+        } else if (verified(body, {SignatureType::SubkeyRevocation}, primary, data)) {
+            result.revoked = true;
+        }
+    }
+    return result;
+}
+
+}  // namespace detail
 
 Keyring::Keyring() = default;
 Keyring::~Keyring() = default;

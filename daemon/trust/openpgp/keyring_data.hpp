@@ -32,11 +32,17 @@ struct Binding {
     std::optional<SelfSignature> back_signature;
 };
 
-/// A subkey and its verified bindings.
+/// A subkey with the bodies of the signatures that follow it. Their cryptography is checked only
+/// when the subkey makes a signature (bind_subkey): most subkeys never do, and import stays cheap.
 struct Subkey {
     PublicKey key;
+    std::vector<std::string> signatures;  // packet bodies, not verified yet
+};
+
+/// What a subkey's verified signatures say.
+struct SubkeyBindings {
     std::vector<Binding> bindings;
-    bool revoked = false;
+    bool revoked = false;  // a verified subkey revocation exists
 };
 
 /// One imported primary key.
@@ -54,6 +60,10 @@ struct SigningKey {
     const Subkey* subkey = nullptr;  // null when the primary key signed
     const PublicKey& key() const { return subkey != nullptr ? subkey->key : primary->key; }
 };
+
+/// Verifies the signatures kept with `subkey`: bindings by `primary` (with the subkey's
+/// back-signature inside) and revocations by `primary`; anything else is ignored.
+SubkeyBindings bind_subkey(const PublicKey& primary, const Subkey& subkey);
 
 /// Refuses (Error(SignatureInvalid)) unless `signer` may make a data signature at `now`, as gpg
 /// judges it: the primary key not revoked, not expired and with a valid user ID; a subkey bound,

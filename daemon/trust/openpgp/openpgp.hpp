@@ -31,8 +31,9 @@ struct PrimaryKey;
 }  // namespace detail
 
 /// Public keys imported from trusted key files. Import checks structure and self-signature
-/// cryptography (time-independent); validity at a moment (expiry, revocation, flags,
-/// back-signatures, newest self-signature) is judged by verify() at its `now`.
+/// cryptography (time-independent; a subkey's binding signatures only once it makes a
+/// signature); validity at a moment (expiry, revocation, flags, back-signatures, newest
+/// self-signature) is judged by verify() at its `now`.
 class Keyring {
   public:
     Keyring();

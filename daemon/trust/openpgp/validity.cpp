@@ -95,7 +95,8 @@ std::vector<const SelfSignature*> deciding_signatures(const PrimaryKey& primary,
 
 void check_subkey(const PrimaryKey& primary, const Subkey& subkey, std::uint32_t now) {
     auto fingerprint = fingerprint_hex(subkey.key);
-    if (subkey.revoked) {
+    auto bound = bind_subkey(primary.key, subkey);
+    if (bound.revoked) {
         fail(Errc::SignatureInvalid, "subkey {} of key {} has been revoked", fingerprint,
              fingerprint_hex(primary.key));
     }
@@ -104,7 +105,7 @@ void check_subkey(const PrimaryKey& primary, const Subkey& subkey, std::uint32_t
              utc(subkey.key.created), utc(now));
     }
     const Binding* best = nullptr;
-    for (const auto& binding : subkey.bindings) {
+    for (const auto& binding : bound.bindings) {
         if (alive(binding.binding, now) &&
             (best == nullptr || binding.binding.created >= best->binding.created)) {
             best = &binding;

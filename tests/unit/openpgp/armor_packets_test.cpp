@@ -8,22 +8,13 @@
 namespace vmd::testing {
 namespace {
 
+using openpgp_test::expect_refused;
 namespace detail = openpgp::detail;
 using detail::Tag;
 using openpgp_test::generated_cases;
 
 std::string armored_rsa3072() {
     return read_file(generated_cases().dir() / "rsa3072.asc");
-}
-
-void expect_refused(const std::function<void()>& body, std::string_view reason) {
-    try {
-        body();
-        ADD_FAILURE() << "accepted; expected a refusal saying " << reason;
-    } catch (const Error& error) {
-        EXPECT_EQ(error.code(), Errc::SignatureInvalid);
-        EXPECT_NE(error.message().find(reason), std::string::npos) << error.message();
-    }
 }
 
 TEST(OpenpgpArmor, GpgArmorDecodesToGpgBinaryExport) {

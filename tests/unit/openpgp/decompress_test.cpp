@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "common/error.hpp"
+#include "openpgp_test_util.hpp"
 #include "trust/openpgp/decompress.hpp"
 #include "trust/openpgp/openpgp.hpp"
 
@@ -14,6 +15,7 @@ namespace {
 
 using openpgp::kMaxDecompressedBytes;
 using openpgp::detail::decompress_packet;
+using openpgp_test::expect_refused;
 
 // A compressed packet body: the algorithm octet, then the stream.
 std::string deflated(std::string_view data, int window_bits, char algorithm) {
@@ -45,16 +47,6 @@ std::string zip(std::string_view data) {
 }
 std::string zlib(std::string_view data) {
     return deflated(data, 15, '\x02');
-}
-
-void expect_refused(const std::function<void()>& body, std::string_view reason) {
-    try {
-        body();
-        ADD_FAILURE() << "accepted; expected a refusal saying " << reason;
-    } catch (const Error& error) {
-        EXPECT_EQ(error.code(), Errc::SignatureInvalid);
-        EXPECT_NE(error.message().find(reason), std::string::npos) << error.message();
-    }
 }
 
 TEST(OpenpgpDecompress, EveryAlgorithmRoundTrips) {

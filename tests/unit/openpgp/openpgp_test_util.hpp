@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -62,6 +63,17 @@ inline Outcome verify_outcome(
         outcome.why = error.message();
     }
     return outcome;
+}
+
+/// Runs `body`, which must refuse with Error(SignatureInvalid) saying `reason`.
+inline void expect_refused(const std::function<void()>& body, std::string_view reason) {
+    try {
+        body();
+        ADD_FAILURE() << "accepted; expected a refusal saying " << reason;
+    } catch (const Error& error) {
+        EXPECT_EQ(error.code(), Errc::SignatureInvalid);
+        EXPECT_NE(error.message().find(reason), std::string::npos) << error.message();
+    }
 }
 
 }  // namespace vmd::testing::openpgp_test
