@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "common/encoding.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 
@@ -42,56 +43,14 @@ class Lines {
     std::size_t number_ = 0;
 };
 
-int base64_value(char c) {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '+') {
-        return 62;
-    }
-    if (c == '/') {
-        return 63;
-    }
-    return -1;
-}
-
-// Standard base64 with '=' padding only at the very end; whitespace is not allowed inside.
+// Standard padded base64 (the armor's lines joined).
 std::string decode_base64(std::string_view text, std::string_view what) {
-    std::string out;
-    out.reserve(text.size() / 4 * 3);
-    std::uint32_t accumulator = 0;
-    int bits = 0;
-    std::size_t padding = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '=') {
-            ++padding;
-            continue;
-        }
-        auto value = base64_value(text[i]);
-        if (value < 0 || padding > 0) {
-            fail(Errc::SignatureInvalid, "{}: expected base64, found byte 0x{:02x} at position {}",
-                 what, static_cast<unsigned char>(text[i]), i);
-        }
-        accumulator = (accumulator << 6) | static_cast<std::uint32_t>(value);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((accumulator >> bits) & 0xffU);
-        }
-    }
-    // Leftover bits must be padding of a complete quantum (2 or 3 characters + '=').
-    if ((text.size() % 4) != 0 || padding > 2 || bits >= 6 ||
-        (accumulator & ((1U << bits) - 1)) != 0) {
-        fail(Errc::SignatureInvalid, "{}: expected base64 in groups of four, found {} characters",
+    auto decoded = base64_decode(text);
+    if (!decoded) {
+        fail(Errc::SignatureInvalid, "{}: expected base64 in groups of four, found {} other bytes",
              what, text.size());
     }
-    return out;
+    return std::move(*decoded);
 }
 
 }  // namespace

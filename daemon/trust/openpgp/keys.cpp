@@ -147,7 +147,8 @@ void read_dsa(Reader& in, PublicKey& key) {
 
 void read_ecdsa(Reader& in, PublicKey& key) {
     auto oid = in.bytes(in.u8());
-    auto point = in.mpi((1 + 2 * 66) * 8);  // 0x04, then x and y of P-521 (66 bytes each)
+    // 0x04, then x and y of the largest curve, P-521 (66 bytes each).
+    auto point = in.mpi(std::size_t{1 + 2 * 66} * 8);
     for (const auto& curve : kEcdsaCurves) {
         if (curve.oid == oid) {
             KeyBuilder builder;
