@@ -21,7 +21,6 @@ die() { echo "build-initramfs: $*" >&2; exit 1; }
 release=$(ls "$ktree/lib/modules")
 [ "$(echo "$release" | wc -w)" -eq 1 ] ||
     die "expected one release under $ktree/lib/modules, found: $release"
-moddir=$ktree/lib/modules/$release/kernel
 
 # The modules asked for; their dependencies are added from each module's own depends=.
 # crc32c_generic comes first: ext4 and jbd2 only name it as a softdep ("crypto-crc32c").
@@ -43,35 +42,13 @@ cp "$busybox" "$stage/bin/busybox"
     perl -ne 'chomp; $_ eq "busybox" or symlink("busybox", "$ENV{BIN}/$_") or die "$_: $!\n"' ||
     die "cannot link the busybox applets"
 [ -L "$stage/bin/sh" ] || die "busybox --list names no sh"
-# --- kernel modules ---
-declare -A module_path=() module_done=()
-while IFS= read -r f; do
-    name=${f##*/}
-    name=${name%%.ko*}
-    module_path[${name//-/_}]=$f
-done < <(find "$moddir" -name '*.ko*')
 
-decompress() { # FILE: the module, uncompressed, on stdout
-    case $1 in
-        *.xz) xz -dc "$1" ;;
-        *.zst) zstd -dcq "$1" ;;
-        *.gz) gzip -dc "$1" ;;
-        *) cat "$1" ;;
-    esac
-}
-order=()
-add_module() { # NAME: installs NAME after everything its depends= names
-    local name=${1//-/_} dep deps
-    [ -z "${module_done[$name]:-}" ] || return 0
-    module_done[$name]=1
-    [ -n "${module_path[$name]:-}" ] || die "module $name not in $moddir"
-    decompress "${module_path[$name]}" >"$stage/modules/$name.ko"
-    deps=$(tr '\0' '\n' <"$stage/modules/$name.ko" | sed -n 's/^depends=//p')
-    for dep in ${deps//,/ }; do add_module "$dep"; done
-    order+=("$name")
-}
-for m in $wanted_modules; do add_module "$m"; done
-printf '%s\n' "${order[@]}" >"$stage/modules/order"
+# --- kernel modules ---
+# shellcheck source=kernel-modules.sh
+. "$here/kernel-modules.sh"
+modules_index "$ktree"
+for m in $wanted_modules; do modules_add "$m" "$stage/modules"; done
+printf '%s\n' "${modules_order[@]}" >"$stage/modules/order"
 
 # --- programs and the shared libraries they load (ldd: the loader too) ---
 progs=()
@@ -126,4 +103,4 @@ chmod 0755 "$stage/init"
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | busybox cpio -o -H newc 2>/dev/null) |
     gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"
-echo "build-initramfs: $out ($(du -h "$out" | cut -f1); modules: ${order[*]})" >&2
+echo "build-initramfs: $out ($(du -h "$out" | cut -f1); modules: ${modules_order[*]})" >&2

@@ -1,11 +1,44 @@
-# The enforce cases, sourced by init.sh (busybox sh) once the daemon owns its bus name.
-# Uses from init.sh: pass, fail, detail, start_daemon, stop_daemon, daemon_pid, and case.env
-# (IMAGE_NAME, STORE, LAYERS top first, TARGET0/1 and the objects holding their content,
-# CONTAINER_ID and CONTAINER_LAYER).
+# The enforce cases, sourced by init.sh (busybox sh) once the daemon owns its bus name, and by
+# system/checks.sh (the booted Debian), which uses the mount and tampering cases.
+# Uses from the caller: pass, fail, detail (init.sh also start_daemon, stop_daemon, daemon_pid),
+# and case.env (IMAGE_NAME, STORE, LAYERS top first, TARGET0/1 and the objects holding their
+# content, CONTAINER_ID and CONTAINER_LAYER). ROOT_TARGET: where check_mount attaches the rootfs
+# (default /mnt/root); CTL_ADDRESS: a D-Bus address for verity-mountctl (default the system bus).
 
 expected=/vmdisk/vm/expected.txt
+root_target=${ROOT_TARGET:-/mnt/root}
 top_layer=${LAYERS%% *}
 bottom_layer=${LAYERS##* }
+
+# fs-verity on every object and on the blob of each of LAYERS in STORE (this kernel builds the
+# Merkle trees). Counts in verity_files and verity_errors, over all calls; a DETAIL line for each
+# refusal.
+verity_files=0 verity_errors=0
+enable_store_verity() { # STORE LAYERS
+    for id in $2; do
+        find "$1/overlay/$id/diff" -type f >/tmp/objects
+        echo "$1/overlay/$id/composefs-data/composefs.blob" >>/tmp/objects
+        while IFS= read -r f; do
+            if fsverity enable "$f" 2>/tmp/err; then
+                verity_files=$((verity_files + 1))
+            else
+                verity_errors=$((verity_errors + 1))
+                detail </tmp/err
+            fi
+        done </tmp/objects
+    done
+}
+
+# The kernel's measure of each layer's blob against the fixture's digest (BLOB_DIGEST_<layer>):
+# one line per mismatch, nothing when all agree.
+blob_digest_mismatches() {
+    for id in $LAYERS; do
+        eval "want=\$BLOB_DIGEST_$id" # set by case.env, one per layer
+        got=$(fsverity measure "$STORE/overlay/$id/composefs-data/composefs.blob" 2>&1 |
+            cut -d' ' -f1)
+        [ "$got" = "$want" ] || echo "layer $id: expected $want, measured $got;"
+    done
+}
 
 # The tree under DIR, one "TYPE SHA256|EIO|ERR ./PATH" line per entry, as make-disk.sh writes it.
 listing() {
@@ -38,8 +71,8 @@ expect_eio() {
 # Asks for a mount of the image (and container $3, if given) at LEVEL on TARGET; output in
 # /tmp/ctl.out, /tmp/ctl.err.
 ctl_mount() {
-    verity-mountctl mount "$IMAGE_NAME" ${3:+"$3"} --target "$2" --verity "$1" --json \
-        >/tmp/ctl.out 2>/tmp/ctl.err
+    verity-mountctl ${CTL_ADDRESS:+--address "$CTL_ADDRESS"} mount "$IMAGE_NAME" ${3:+"$3"} \
+        --target "$2" --verity "$1" --json >/tmp/ctl.out 2>/tmp/ctl.err
 }
 
 # The scalar value (number, bool or string) of KEY in the JSON in FILE, wherever it is nested
@@ -48,24 +81,24 @@ json_value() {
     sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p" "$2"
 }
 
-# Mounts at enforce (with container CONTAINER if given) on /mnt/root, lists it into /tmp/got, runs
-# AFTER (a command, may be "") while mounted, unmounts, and compares /tmp/got with WANT. Returns 1
-# with the reason in /tmp/why (and DETAIL lines on the console).
+# Mounts at enforce (with container CONTAINER if given) on $root_target, lists it into /tmp/got,
+# runs AFTER (a command, may be "") while mounted, unmounts, and compares /tmp/got with WANT.
+# Returns 1 with the reason in /tmp/why (and DETAIL lines on the console).
 check_mount() {
     want=$1 container=$2 after=$3
-    if ! ctl_mount enforce /mnt/root "$container"; then
+    if ! ctl_mount enforce "$root_target" "$container"; then
         echo "mount refused: $(cat /tmp/ctl.err)" >/tmp/why
         return 1
     fi
-    info=$(awk '$5 == "/mnt/root"' /proc/self/mountinfo)
-    listing /mnt/root >/tmp/got
+    info=$(awk -v t="$root_target" '$5 == t' /proc/self/mountinfo)
+    listing "$root_target" >/tmp/got
     after_rc=0
     [ -z "$after" ] || $after || after_rc=1
-    umount /mnt/root
+    umount "$root_target"
     [ $after_rc = 0 ] || return 1
     case $info in
         *" - overlay "*verity=require*) ;;
-        *) echo "/mnt/root is not an overlay with verity=require: $info" >/tmp/why && return 1 ;;
+        *) echo "$root_target is not an overlay with verity=require: $info" >/tmp/why && return 1 ;;
     esac
     level=$(json_value verity /tmp/ctl.out)
     if [ "$level" != enforce ]; then
@@ -202,7 +235,7 @@ time_mounts() {
 
 # With the container, its layer is the upper dir: a write lands in the store.
 write_note() {
-    echo "written in the VM" >/mnt/root/etc/vm-note 2>/tmp/why
+    echo "written in the VM" >"$root_target/etc/vm-note" 2>/tmp/why
 }
 case_container() { # NAME
     note=$STORE/overlay/$CONTAINER_LAYER/diff/etc/vm-note

@@ -78,24 +78,7 @@ if [ "${STUB:-0}" = 1 ]; then
     finish
 fi
 
-blob() { echo "$STORE/overlay/$1/composefs-data/composefs.blob"; }
-
-verity_errors=0
-enable_verity() {
-    fsverity enable "$1" 2>/tmp/err || {
-        verity_errors=$((verity_errors + 1))
-        detail </tmp/err
-    }
-}
-enable_store_verity() { # STORE LAYERS: every object and blob of those layers
-    for id in $2; do
-        find "$1/overlay/$id/diff" -type f >/tmp/objects
-        while IFS= read -r f; do
-            enable_verity "$f"
-        done </tmp/objects
-        enable_verity "$1/overlay/$id/composefs-data/composefs.blob"
-    done
-}
+. /vm-cases.sh
 enable_store_verity "$STORE" "$LAYERS"
 # The benchmark's 10-layer store (tests/bench/run.sh --vm), when the disk has one.
 [ -z "${BENCH_STORE:-}" ] || enable_store_verity "$BENCH_STORE" "$BENCH_LAYERS"
@@ -106,12 +89,7 @@ else
 fi
 
 # The kernel's measure of each blob must equal the digest the fixture computed in user space.
-mismatch=""
-for id in $LAYERS; do
-    eval "want=\$BLOB_DIGEST_$id" # set by case.env, one per layer
-    got=$(fsverity measure "$(blob "$id")" 2>&1 | cut -d' ' -f1)
-    [ "$got" = "$want" ] || mismatch="$mismatch layer $id: expected $want, measured $got;"
-done
+mismatch=$(blob_digest_mismatches)
 if [ -z "$mismatch" ]; then
     pass "setup-blob-digests"
 else
@@ -163,7 +141,6 @@ else
 fi
 
 (
-    . /vm-cases.sh
     run_cases
     stop_daemon
     : >/tmp/cases-done
