@@ -17,8 +17,8 @@ packages=(
   strace
   # the Debian package (scripts/package-test.sh): dpkg-shlibdeps for its dependencies
   dpkg-dev
-  # the fs-verity VM
-  qemu-system-x86 busybox-static xz-utils kmod
+  # the VMs: fs-verity (tests/vm) and a booted Debian root filesystem (tests/vm/system)
+  qemu-system-x86 busybox-static xz-utils kmod mmdebstrap
 )
 
 missing=()
