@@ -51,6 +51,14 @@ TEST(OpenpgpMessage, RevokedKeysAndSubkeysAndExpiredSubkeys) {
     EXPECT_TRUE(then.verified) << then.why;
 }
 
+TEST(OpenpgpMessage, NewestSelfSignatureDecidesTheFlags) {
+    const auto& c = generated_cases().at("key-without-sign-flag");
+    // Signed in 2020; today's self-signature (gpg dropped the old one) says certify only.
+    expect_refused(c, c.message, "expected the signing key flag, found flags 01");
+    expect_refused(c, c.message, "expected a user ID with a valid self-signature at 2020",
+                   at(1591056000));
+}
+
 TEST(OpenpgpMessage, OnePassSignatureMustAnnounceTheSignature) {
     const auto& c = generated_cases().at("compress-none");
     auto packets = packets_of(c.message);
