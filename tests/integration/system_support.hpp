@@ -105,9 +105,11 @@ inline void write_config(const BuiltStore& store, const fs::path& path,
         {"verity", "\"digest\""},
         {"idle_exit_seconds", "0"},
     };
-    for (const auto& [key, value] : overrides) {
-        std::erase_if(entries, [&](const auto& entry) { return entry.first == key; });
-        entries.emplace_back(key, value);
+    for (const auto& override_entry : overrides) {
+        // Not a structured binding: clang 14 cannot capture one in the lambda.
+        std::erase_if(entries,
+                      [&](const auto& entry) { return entry.first == override_entry.first; });
+        entries.push_back(override_entry);
     }
     std::string text = "{";
     for (const auto& [key, value] : entries) {
@@ -254,16 +256,21 @@ class SocketActivated {
   public:
     /// Returns once the socket listens. `prefix` runs systemd-socket-activate (unshare, strace…);
     /// `env` ("NAME=value") is added to the daemon's environment, which is otherwise only what
-    /// systemd-socket-activate sets.
+    /// systemd-socket-activate sets. With `daemon_log`, the daemon writes its output there rather
+    /// than into the pipe log() reads, which a long run would fill (blocking the daemon).
     SocketActivated(const fs::path& dir, const fs::path& config,
                     const std::vector<std::string>& prefix = {},
-                    const std::vector<std::string>& env = {})
+                    const std::vector<std::string>& env = {}, const fs::path& daemon_log = {})
         : socket_(dir / "io.socket"), notify_(dir / "notify.socket") {
         std::vector<std::string> argv = prefix;
         argv.insert(argv.end(),
                     {"systemd-socket-activate", "-l", socket_.string(), "-E", notify_.env()});
         for (const auto& variable : env) {
             argv.insert(argv.end(), {"-E", variable});
+        }
+        if (!daemon_log.empty()) {
+            // The shell execs the daemon: same pid, so LISTEN_PID still names it.
+            argv.insert(argv.end(), {"sh", "-c", "exec \"$@\" >>\"$0\" 2>&1", daemon_log.string()});
         }
         argv.insert(argv.end(),
                     {built("daemon/verity-mountd").string(), "--config", config.string()});
