@@ -278,7 +278,9 @@ Outcome Connection::call(const CallSpec& spec, std::chrono::microseconds timeout
     if (r >= 0) {
         throw std::logic_error("sd_bus_call succeeded without a reply");
     }
-    return r == -ETIMEDOUT || refused.error_name.empty() ? failed_call(r) : std::move(refused);
+    // A name is the peer's (NoReply from the bus when the daemon died, a refusal…) or sd-bus's
+    // for its own timeout (org.freedesktop.DBus.Error.Timeout, which is kTimedOut).
+    return refused.error_name.empty() ? failed_call(r) : std::move(refused);
 }
 
 std::vector<Outcome> Connection::call_all(std::span<const CallSpec> specs,
