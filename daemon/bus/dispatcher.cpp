@@ -47,12 +47,9 @@ Error as_internal(const std::exception& error) noexcept {
     }
 }
 
-/// The caller of `call`: the socket's peer on peer-to-peer, else the sender as the bus knows it
-/// (dbus-daemon's UnixUserID is the connection's SO_PEERCRED uid).
-service::Caller caller_of(sd_bus_message* call, const Endpoint& endpoint) {
-    if (endpoint.peer) {
-        return {endpoint.peer->uid, endpoint.peer->pid};
-    }
+/// The sender of `call` as the bus knows it (dbus-daemon's UnixUserID is the connection's
+/// SO_PEERCRED uid): one round trip to the bus.
+service::Caller query_sender(sd_bus_message* call) {
     sd_bus_creds* raw = nullptr;
     int r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &raw);
     CredsPtr creds(raw);
@@ -93,6 +90,29 @@ std::string ascii_only(std::string text) {
 }
 
 }  // namespace
+
+service::Caller Dispatcher::caller_of(sd_bus_message* call, const Endpoint& endpoint) {
+    if (endpoint.peer) {
+        return {endpoint.peer->uid, endpoint.peer->pid};
+    }
+    // A unique name (":1.42") names one connection for the bus's whole life, and the bus took
+    // its uid and pid from SO_PEERCRED when it connected: the answer cannot change.
+    const char* sender = sd_bus_message_get_sender(call);
+    const bool unique = sender != nullptr && sender[0] == ':';
+    if (unique) {
+        if (auto known = callers_.find(sender); known != callers_.end()) {
+            return known->second;
+        }
+    }
+    const service::Caller caller = query_sender(call);
+    if (unique) {
+        if (callers_.size() >= kMaxKnownCallers) {
+            callers_.clear();  // names of connections long gone, mostly
+        }
+        callers_.emplace(sender, caller);
+    }
+    return caller;
+}
 
 int reply_error(sd_bus_message* call, const Error& error) noexcept {
     int r = 0;

@@ -69,6 +69,9 @@ class Dispatcher {
     struct Work;
     using Clock = std::chrono::steady_clock;
 
+    /// The caller of `call`: the socket's peer on peer-to-peer; on a bus, the sender's
+    /// credentials, asked of the bus once per connection (unique name).
+    service::Caller caller_of(sd_bus_message* call, const Endpoint& endpoint);
     /// Authorizes and decodes `call`, takes a slot and hands it to a worker; a refusal is
     /// answered at once.
     int start(sd_bus_message* call, const Endpoint& endpoint, std::string_view method) noexcept;
@@ -89,6 +92,8 @@ class Dispatcher {
     SourcePtr completion_source_;
     std::uint64_t next_id_ = 1;
     std::unordered_map<std::uint64_t, MessagePtr> pending_;  // id -> the call to answer
+    static constexpr std::size_t kMaxKnownCallers = 256;
+    std::unordered_map<std::string, service::Caller> callers_;  // unique bus name -> caller
     Clock::time_point last_reply_;
     std::mutex done_mutex_;
     std::shared_ptr<Work> done_;  // finished by the workers, not yet answered: a list

@@ -275,6 +275,21 @@ TEST_F(ServerTest, AnotherRealUidIsDenied) {
     EXPECT_THAT(out.err, HasSubstr(kError + "AccessDenied"));
 }
 
+TEST_F(ServerTest, EachConnectionIsJudgedByItsOwnUid) {
+    // The bus is asked for a sender's uid once per connection: a root caller's answer must
+    // not carry over to another connection of another uid, before or after it.
+    start();  // allowed_uids [0]
+    ASSERT_EQ(call(client_.get(), "GetStatus").error_name, "");
+    auto out = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl",
+                    "--address=" + bus_.address(), "call", "io.containers.VerityMount1",
+                    "/io/containers/VerityMount1", "io.containers.VerityMount1", "GetStatus"});
+    EXPECT_NE(out.exit_code, 0);
+    EXPECT_THAT(out.err, HasSubstr("uid 65534"));
+    EXPECT_EQ(call(client_.get(), "GetStatus").error_name, "");
+    auto other_root = connect(bus_.address());
+    EXPECT_EQ(call(other_root.get(), "GetStatus").error_name, "");
+}
+
 TEST_F(ServerTest, BusyAtOnceWhenEverySlotIsTaken) {
     auto config = store_.config();
     config.max_concurrent = 1;
