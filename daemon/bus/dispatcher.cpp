@@ -1,5 +1,6 @@
 #include "bus/dispatcher.hpp"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 
@@ -147,6 +148,11 @@ Dispatcher::Dispatcher(service::Service& service, sd_event* event, FaultInjector
     check(sd_event_add_io(event, &source, completion_fd_.get(), EPOLLIN, on_completion, this),
           "watch completions");
     completion_source_.reset(source);
+    check(sd_event_add_time_relative(event, &source, CLOCK_MONOTONIC, kTrimAfterUsec, 0,
+                                     on_trim_timer, this),
+          "memory trim timer");
+    trim_source_.reset(source);
+    check(sd_event_source_set_enabled(source, SD_EVENT_OFF), "memory trim timer");
 }
 
 Dispatcher::~Dispatcher() {
@@ -295,6 +301,18 @@ void Dispatcher::send_replies() noexcept {
         done->slot.reset();
         done = std::move(next);
     }
+    if (pending_.empty()) {
+        // Once nothing has been in flight for a while, what the requests freed goes back.
+        sd_event_source_set_time_relative(trim_source_.get(), kTrimAfterUsec);
+        sd_event_source_set_enabled(trim_source_.get(), SD_EVENT_ONESHOT);
+    }
+}
+
+int Dispatcher::on_trim_timer(sd_event_source*, uint64_t, void* userdata) {
+    if (static_cast<Dispatcher*>(userdata)->pending_.empty()) {
+        ::malloc_trim(0);
+    }
+    return 0;
 }
 
 void Dispatcher::answer(sd_bus_message* call, Work& work) noexcept {

@@ -85,11 +85,14 @@ class Dispatcher {
     void refuse(sd_bus_message* call, const service::Request& request, const Error& error,
                 Clock::time_point started) noexcept;
     static int on_completion(sd_event_source* source, int fd, uint32_t events, void* userdata);
+    static int on_trim_timer(sd_event_source* source, uint64_t usec, void* userdata);
 
     service::Service& service_;
     FaultInjector inject_;
     UniqueFd completion_fd_;
     SourcePtr completion_source_;
+    static constexpr std::uint64_t kTrimAfterUsec = 1'000'000;
+    SourcePtr trim_source_;  // malloc_trim once idle for kTrimAfterUsec
     std::uint64_t next_id_ = 1;
     std::unordered_map<std::uint64_t, MessagePtr> pending_;  // id -> the call to answer
     static constexpr std::size_t kMaxKnownCallers = 256;

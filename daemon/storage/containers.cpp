@@ -9,8 +9,7 @@ ContainerRecord Store::find_container(std::string_view id_or_name) const {
     auto bytes = detail::read_locked_json(root_.get(), detail::kContainersDir, "containers.json",
                                           "containers.lock", limits_.max_json_bytes);
     std::string empty;
-    detail::ParsedJson doc(detail::ParserSlot::Containers, bytes ? *bytes : empty,
-                           detail::kContainersJson);
+    detail::ParsedJson doc(bytes ? *bytes : empty, detail::kContainersJson);
     auto containers = detail::scan_containers(doc.root());
 
     // As containers/storage resolves: a full ID, then an exact name, then a unique ID prefix.

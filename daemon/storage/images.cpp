@@ -20,7 +20,7 @@ ImageRecord find_image(int root_fd, const Limits& limits, Match&& match,
                                           limits.max_json_bytes);
     // A store without images.json (or without overlay-images/) simply has no images yet.
     std::string empty;
-    detail::ParsedJson doc(detail::ParserSlot::Images, bytes ? *bytes : empty, detail::kImagesJson);
+    detail::ParsedJson doc(bytes ? *bytes : empty, detail::kImagesJson);
     auto images = detail::scan_images(doc.root());
     const ImageView* found = nullptr;
     std::size_t matches = 0;

@@ -44,9 +44,8 @@ std::vector<LayerRecord> Store::layer_chain(const ImageRecord& image) const {
     auto volatile_bytes = read(detail::kVolatileLayersJson);
     lock.reset();
 
-    detail::ParsedJson layers_doc(detail::ParserSlot::Layers, layers_bytes, detail::kLayersJson);
-    detail::ParsedJson volatile_doc(detail::ParserSlot::VolatileLayers, volatile_bytes,
-                                    detail::kVolatileLayersJson);
+    detail::ParsedJson layers_doc(layers_bytes, detail::kLayersJson);
+    detail::ParsedJson volatile_doc(volatile_bytes, detail::kVolatileLayersJson);
     std::vector<detail::LayerView> layers;
     detail::scan_layers(layers_doc.root(), detail::kLayersJson, layers);
     detail::scan_layers(volatile_doc.root(), detail::kVolatileLayersJson, layers);

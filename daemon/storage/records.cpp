@@ -2,20 +2,54 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "storage/io.hpp"
 
 namespace vmd::storage::detail {
 namespace {
 
-// A parser keeps its buffers between documents; after an unusually large one they are
-// dropped, so a hostile store cannot pin max_json_bytes-sized buffers in every worker thread.
+// A parser keeps its buffers between documents (reallocating them costs page faults on every
+// request); after an unusually large one they are dropped, so a hostile store cannot pin
+// max_json_bytes-sized buffers. The pool holds as many parsers as documents were ever open at
+// once (a few per request in flight), not a set per worker thread.
 constexpr std::size_t kKeepParserCapacity = 8u << 20;
 
-simdjson::dom::parser& thread_parser(ParserSlot slot) {
-    thread_local std::array<simdjson::dom::parser, static_cast<std::size_t>(ParserSlot::Count)>
-        parsers;
-    return parsers[static_cast<std::size_t>(slot)];
+class ParserPool {
+  public:
+    std::unique_ptr<simdjson::dom::parser> take() {
+        {
+            std::lock_guard lock(mutex_);
+            if (!idle_.empty()) {
+                auto parser = std::move(idle_.back());
+                idle_.pop_back();
+                return parser;
+            }
+        }
+        return std::make_unique<simdjson::dom::parser>();
+    }
+
+    void give_back(std::unique_ptr<simdjson::dom::parser> parser) noexcept {
+        if (!parser || parser->capacity() > kKeepParserCapacity) {
+            return;
+        }
+        try {
+            std::lock_guard lock(mutex_);
+            idle_.push_back(std::move(parser));
+        } catch (...) {  // no room to keep it: it goes
+        }
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<simdjson::dom::parser>> idle_;
+};
+
+ParserPool& parser_pool() {
+    static ParserPool pool;
+    return pool;
 }
 
 // Where a value sits; formatted only when an error is reported.
@@ -136,10 +170,10 @@ json::Object entry_object(json::Element entry, const Where& where) {
 
 }  // namespace
 
-ParsedJson::ParsedJson(ParserSlot slot, const std::string& bytes, std::string_view what)
-    : slot_(slot) {
+ParsedJson::ParsedJson(const std::string& bytes, std::string_view what)
+    : parser_(parser_pool().take()) {
     static const std::string kNull = "null";
-    auto result = thread_parser(slot).parse(bytes.empty() ? kNull : bytes);
+    auto result = parser_->parse(bytes.empty() ? kNull : bytes);
     if (result.error() != simdjson::SUCCESS) {
         fail(Errc::StorageCorrupt, "{}: expected valid JSON, found a syntax error ({})", what,
              simdjson::error_message(result.error()));
@@ -148,10 +182,7 @@ ParsedJson::ParsedJson(ParserSlot slot, const std::string& bytes, std::string_vi
 }
 
 ParsedJson::~ParsedJson() {
-    auto& parser = thread_parser(slot_);
-    if (parser.capacity() > kKeepParserCapacity) {
-        parser = simdjson::dom::parser{};
-    }
+    parser_pool().give_back(std::move(parser_));
 }
 
 namespace {
@@ -310,7 +341,7 @@ std::vector<std::uint64_t> signature_sizes(const ImageView& view) {
     std::string padded;
     padded.reserve(view.metadata.size() + simdjson::SIMDJSON_PADDING);
     padded.assign(view.metadata);
-    ParsedJson doc(ParserSlot::Metadata, padded, what);
+    ParsedJson doc(padded, what);
     auto object = json::expect_object(doc.root(), context(what));
     std::vector<std::uint64_t> sizes;
     if (auto value = json::find(object, "signature-sizes")) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,16 +22,13 @@ inline constexpr std::string_view kVolatileLayersJson = "overlay-layers/volatile
 inline constexpr std::string_view kContainersDir = "overlay-containers";
 inline constexpr std::string_view kContainersJson = "overlay-containers/containers.json";
 
-/// Which of a thread's reusable parsers a document uses; documents alive at the same time
-/// must use different slots.
-enum class ParserSlot { Images, Metadata, Layers, VolatileLayers, Containers, Count };
-
 /// A store JSON document parsed in place (the bytes carry simdjson padding, so they are not
-/// copied) by the calling thread's parser for `slot`. Empty bytes parse as `null`, as
-/// containers/storage reads an empty file as an empty list. Syntax errors: StorageCorrupt.
+/// copied) by a parser borrowed from a process-wide pool for the document's life. Empty bytes
+/// parse as `null`, as containers/storage reads an empty file as an empty list. Syntax errors:
+/// StorageCorrupt.
 class ParsedJson {
   public:
-    ParsedJson(ParserSlot slot, const std::string& bytes, std::string_view what);
+    ParsedJson(const std::string& bytes, std::string_view what);
     ~ParsedJson();
     ParsedJson(const ParsedJson&) = delete;
     ParsedJson& operator=(const ParsedJson&) = delete;
@@ -38,7 +36,7 @@ class ParsedJson {
     json::Element root() const { return root_; }
 
   private:
-    ParserSlot slot_;
+    std::unique_ptr<simdjson::dom::parser> parser_;
     json::Element root_;
 };
 

@@ -147,10 +147,12 @@ Sha256 digest_bytes(std::span<const std::byte> data) {
 
 Sha256 digest_fd(int fd) {
     FsVerityHasher hasher;
-    std::vector<std::byte> buffer(1 << 20);
+    // Not zero-filled, and small enough to be reused from the heap rather than mapped anew.
+    constexpr std::size_t kBufferSize = std::size_t{64} << 10;
+    const auto buffer = std::make_unique_for_overwrite<std::byte[]>(kBufferSize);
     off_t offset = 0;
     for (;;) {
-        ssize_t n = ::pread(fd, buffer.data(), buffer.size(), offset);
+        ssize_t n = ::pread(fd, buffer.get(), kBufferSize, offset);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -161,7 +163,7 @@ Sha256 digest_fd(int fd) {
         if (n == 0) {
             break;
         }
-        hasher.update({buffer.data(), static_cast<std::size_t>(n)});
+        hasher.update({buffer.get(), static_cast<std::size_t>(n)});
         offset += n;
     }
     return hasher.finish();

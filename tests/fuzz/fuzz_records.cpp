@@ -22,7 +22,7 @@ bool empty_or_id(std::string_view id) {
 
 void images(const std::string& bytes) {
     vmd::fuzz::run(bytes, {Errc::StorageCorrupt}, [&] {
-        detail::ParsedJson doc(detail::ParserSlot::Images, bytes, detail::kImagesJson);
+        detail::ParsedJson doc(bytes, detail::kImagesJson);
         for (const auto& view : detail::scan_images(doc.root())) {
             check(is_full_id(view.id) && empty_or_id(view.top_layer), "image IDs are checked");
             detail::has_name(view.names, "docker.io/library/busybox:latest");
@@ -34,7 +34,7 @@ void images(const std::string& bytes) {
 
 void layers(const std::string& bytes) {
     vmd::fuzz::run(bytes, {Errc::StorageCorrupt}, [&] {
-        detail::ParsedJson doc(detail::ParserSlot::Layers, bytes, detail::kLayersJson);
+        detail::ParsedJson doc(bytes, detail::kLayersJson);
         std::vector<detail::LayerView> out;
         detail::scan_layers(doc.root(), detail::kLayersJson, out);
         detail::scan_layers(doc.root(), detail::kVolatileLayersJson, out);
@@ -46,7 +46,7 @@ void layers(const std::string& bytes) {
 
 void containers(const std::string& bytes) {
     vmd::fuzz::run(bytes, {Errc::StorageCorrupt}, [&] {
-        detail::ParsedJson doc(detail::ParserSlot::Containers, bytes, detail::kContainersJson);
+        detail::ParsedJson doc(bytes, detail::kContainersJson);
         for (const auto& view : detail::scan_containers(doc.root())) {
             check(is_full_id(view.id) && empty_or_id(view.image) && empty_or_id(view.layer),
                   "container IDs are checked");
