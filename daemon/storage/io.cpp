@@ -147,8 +147,8 @@ std::optional<RegularFile> open_regular(int dirfd, std::string_view path, bool o
         fail(Errc::StorageCorrupt, "{}: expected a regular file, found {}", path,
              type_name(st.st_mode));
     }
-    int status = ::fcntl(fd.get(), F_GETFL);
-    if (status < 0 || ::fcntl(fd.get(), F_SETFL, status & ~O_NONBLOCK) != 0) {
+    // Of the flags F_SETFL changes, only O_NONBLOCK was set at open: 0 clears just that.
+    if (::fcntl(fd.get(), F_SETFL, 0) != 0) {
         fail_errno(Errc::StorageCorrupt, errno, fmt::format("{}: clearing O_NONBLOCK", path));
     }
     return RegularFile{std::move(fd), static_cast<std::uint64_t>(st.st_size)};
