@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <latch>
 #include <sstream>
@@ -128,6 +129,18 @@ std::uint64_t rss_kib(pid_t pid) {
         }
     }
     throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
+}
+
+double cpu_us(pid_t pid) {
+    double total_ns = 0;
+    const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+        std::ifstream schedstat(task.path() / "schedstat");
+        double ns = 0;
+        schedstat >> ns;  // the first field: time spent on the CPU
+        total_ns += ns;
+    }
+    return total_ns / 1000;
 }
 
 double load_average() {

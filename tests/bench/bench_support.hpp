@@ -57,6 +57,9 @@ std::pair<Throughput, Throughput> interleaved_concurrent(
 /// Resident set size of process `pid` in KiB (VmRSS).
 std::uint64_t rss_kib(pid_t pid);
 
+/// CPU time all threads of process `pid` have used so far, in microseconds (schedstat).
+double cpu_us(pid_t pid);
+
 /// The 1-minute load average, as `uptime` shows it.
 double load_average();
 
