@@ -122,6 +122,24 @@ TEST_F(FixtureCliTest, LayersOptionMakesThatManyLayers) {
     EXPECT_EQ(str(config.root, "verity"), "enforce");
 }
 
+TEST_F(FixtureCliTest, WithBusyboxPutsTheHostsBusyboxAndAppletLinksInTheBottomLayer) {
+    auto out = fixture({"create", "--dir", dir_.path().string(), "--with-busybox"});
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    JsonFile line(out.out);
+    auto store = dir_.path() / "store";
+    auto bottom = layer_dir(store, str(line.root["layers"].at(0), "id")) / "diff";
+    // diff/ is content-addressed: the host's busybox is there under its own fs-verity digest.
+    auto hex = digest_of("/bin/busybox").substr(7);
+    EXPECT_EQ(read_file(bottom / hex.substr(0, 2) / hex.substr(2)), read_file("/bin/busybox"));
+
+    // The image differs from the plain sample (another bottom layer, so another image ID).
+    TempDir plain_dir;
+    auto plain = fixture({"create", "--dir", plain_dir.path().string()});
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    JsonFile plain_line(plain.out);
+    EXPECT_NE(str(plain_line.root, "image_id"), str(line.root, "image_id"));
+}
+
 TEST_F(FixtureCliTest, PathsAsRewritesTrustedPaths) {
     auto out = fixture({"create", "--dir", dir_.path().string(), "--paths-as", "/srv/fixture"});
     ASSERT_EQ(out.exit_code, 0) << out.err;
