@@ -1,16 +1,29 @@
-// Container look-ups in overlay-containers/containers.json.
+// Container look-ups in overlay-containers/containers.json and volatile-containers.json.
 #include "storage/io.hpp"
 #include "storage/records.hpp"
 #include "storage/store.hpp"
 
 namespace vmd::storage {
 
+namespace {
+constexpr std::string_view kVolatileFile = "volatile-containers.json";
+}  // namespace
+
 ContainerRecord Store::find_container(std::string_view id_or_name) const {
+    // containers/storage keeps containers created volatile (podman run --rm) in a second file
+    // beside the first, as it does for layers.
     auto bytes = detail::read_locked_json(root_.get(), detail::kContainersDir, "containers.json",
                                           "containers.lock", limits_.max_json_bytes);
+    auto volatile_bytes =
+        detail::read_locked_json(root_.get(), detail::kContainersDir, "volatile-containers.json",
+                                 "containers.lock", limits_.max_json_bytes);
     std::string empty;
     detail::ParsedJson doc(bytes ? *bytes : empty, detail::kContainersJson);
-    auto containers = detail::scan_containers(doc.root());
+    detail::ParsedJson volatile_doc(volatile_bytes ? *volatile_bytes : empty,
+                                    detail::kVolatileContainersJson);
+    std::vector<detail::ContainerView> containers;
+    detail::scan_containers(doc.root(), detail::kContainersJson, containers);
+    detail::scan_containers(volatile_doc.root(), detail::kVolatileContainersJson, containers);
 
     // As containers/storage resolves: a full ID, then an exact name, then a unique ID prefix.
     // An ID or name held twice is a store contradicting itself; an ambiguous prefix is a miss.
@@ -25,8 +38,8 @@ ContainerRecord Store::find_container(std::string_view id_or_name) const {
             }
         }
         if (matches > 1) {
-            fail(many, "{}: expected one container in {}, found {}", looked_for,
-                 detail::kContainersJson, matches);
+            fail(many, "{}: expected one container in {} and {}, found {}", looked_for,
+                 detail::kContainersJson, kVolatileFile, matches);
         }
         return found;
     };
@@ -49,8 +62,9 @@ ContainerRecord Store::find_container(std::string_view id_or_name) const {
         }
     }
     fail(Errc::ContainerNotFound,
-         "container {}: expected a container with this ID, name or ID prefix in {}, found none",
-         detail::shown(id_or_name), detail::kContainersJson);
+         "container {}: expected a container with this ID, name or ID prefix in {} or {}, found "
+         "none",
+         detail::shown(id_or_name), detail::kContainersJson, kVolatileFile);
 }
 
 }  // namespace vmd::storage

@@ -277,10 +277,9 @@ void scan_layers(json::Element root, std::string_view file, std::vector<LayerVie
                  });
 }
 
-std::vector<ContainerView> scan_containers(json::Element root) {
+void scan_containers(json::Element root, std::string_view file, std::vector<ContainerView>& out) {
     static constexpr std::array<std::string_view, 4> kKeys = {"id", "names", "image", "layer"};
-    std::vector<ContainerView> out;
-    scan_entries(root, kContainersJson, kKeys, out,
+    scan_entries(root, file, kKeys, out,
                  [](ContainerView& view, std::size_t key, json::Element value, const Where& at) {
                      if (key == 1) {
                          view.names = opt_string_array(value, at);
@@ -290,7 +289,6 @@ std::vector<ContainerView> scan_containers(json::Element root) {
                          view.layer = opt_id(value, at);
                      }
                  });
-    return out;
 }
 
 bool has_name(const std::optional<json::Array>& names, std::string_view name) {

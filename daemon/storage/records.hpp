@@ -21,6 +21,8 @@ inline constexpr std::string_view kLayersJson = "overlay-layers/layers.json";
 inline constexpr std::string_view kVolatileLayersJson = "overlay-layers/volatile-layers.json";
 inline constexpr std::string_view kContainersDir = "overlay-containers";
 inline constexpr std::string_view kContainersJson = "overlay-containers/containers.json";
+inline constexpr std::string_view kVolatileContainersJson =
+    "overlay-containers/volatile-containers.json";
 
 /// A store JSON document parsed in place (the bytes carry simdjson padding, so they are not
 /// copied) by a parser borrowed from a process-wide pool for the document's life. Empty bytes
@@ -73,8 +75,8 @@ struct ContainerView {
 std::vector<ImageView> scan_images(json::Element root);
 /// Every entry of one layers file, checked likewise, appended to `out`.
 void scan_layers(json::Element root, std::string_view file, std::vector<LayerView>& out);
-/// Every entry of containers.json, checked likewise.
-std::vector<ContainerView> scan_containers(json::Element root);
+/// Every entry of one containers file, checked likewise, appended to `out`.
+void scan_containers(json::Element root, std::string_view file, std::vector<ContainerView>& out);
 
 /// True when the string array `names` holds `name`.
 bool has_name(const std::optional<json::Array>& names, std::string_view name);

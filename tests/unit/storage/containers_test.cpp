@@ -30,6 +30,25 @@ TEST(FindContainer, ByFullId) {
     EXPECT_EQ(found.layer, kLayerA);
 }
 
+TEST(FindContainer, VolatileContainersAreFoundAndCheckedLikeTheOthers) {
+    // podman run --rm makes volatile containers: containers/storage keeps them in
+    // volatile-containers.json beside containers.json.
+    StoreTree tree;
+    tree.containers("[" + container(kC1, R"(["web"])", kLayerA) + "]");
+    tree.volatile_containers("[" + container(kC2, R"(["rm"])", kLayerB) + "]");
+    auto store = tree.open();
+    EXPECT_EQ(store.find_container("web").layer, kLayerA);
+    EXPECT_EQ(store.find_container("rm").id, kC2);
+    EXPECT_EQ(store.find_container(kC2).layer, kLayerB);
+
+    tree.volatile_containers("[" + container(kC1, R"(["again"])", kLayerB) + "]");
+    expect_error([&] { store.find_container(kC1); }, Errc::StorageCorrupt,
+                 "expected one container in", "found 2");
+    tree.volatile_containers(R"([{"id":"x"}])");
+    expect_error([&] { store.find_container("web"); }, Errc::StorageCorrupt,
+                 "volatile-containers.json[0].id: expected 64 lowercase hex digits");
+}
+
 TEST(FindContainer, ByExactName) {
     StoreTree tree;
     write_two(tree);

@@ -42,6 +42,9 @@ class StoreTree {
     void containers(std::string_view json) const {
         write("overlay-containers/containers.json", json);
     }
+    void volatile_containers(std::string_view json) const {
+        write("overlay-containers/volatile-containers.json", json);
+    }
 
     Store open(Limits limits = {}) const { return Store::open(root(), limits); }
 
