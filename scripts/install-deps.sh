@@ -17,6 +17,9 @@ packages=(
   strace
   # the Debian package (scripts/package-test.sh): dpkg-shlibdeps for its dependencies
   dpkg-dev
+  # podman end to end: the runtime the patched podman uses, and Debian's podman for the
+  # stock-podman path (contrib/podman/build.sh installs Go and the build libraries)
+  podman runc conmon netavark
   # the VMs: fs-verity (tests/vm) and a booted Debian root filesystem (tests/vm/system)
   qemu-system-x86 busybox-static xz-utils kmod mmdebstrap
 )
