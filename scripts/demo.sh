@@ -58,7 +58,7 @@ step() {
 }
 
 step "1. A signed two-layer composefs image in a private store"
-summary=$("$fixture" create --dir "$work/fixture")
+summary=$("$fixture" create --dir "$work/fixture" --with-busybox)
 image=$(jq -er .name <<<"$summary")
 echo "image:    $image ($(jq -er .image_id <<<"$summary" | cut -c1-12))"
 echo "manifest: $(jq -er .manifest_digest <<<"$summary")"
@@ -95,6 +95,48 @@ cat "$work/rootfs/etc/os-release"
 echo "--- /etc/motd (overridden by the top layer): $(cat "$work/rootfs/etc/motd")"
 umount "$work/rootfs"
 
+# The patched podman (contrib/podman/build.sh) on the same store and bus, with a private
+# containers.conf and storage.conf, each run in a private mount namespace.
+podman_bin=${VMD_PODMAN:-$PWD/.cache/podman/bin/podman}
+podman_skip=""
+if [ ! -x "$podman_bin" ]; then
+  podman_skip="the patched podman is not built (contrib/podman/build.sh)"
+elif ! command -v runc >/dev/null || ! command -v conmon >/dev/null; then
+  podman_skip="runc or conmon is not installed (contrib/podman/build.sh installs them)"
+fi
+cat >"$work/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+netns = "none"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+CONF
+cat >"$work/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$work/fixture/store"
+runroot = "$work/podman-run"
+[storage.options.overlay]
+use_composefs = "true"
+CONF
+podman_verified_run() {
+  echo "\$ podman run --rm --security-opt signature=require --security-opt verity=digest $image cat /etc/os-release"
+  CONTAINERS_CONF=$work/containers.conf CONTAINERS_STORAGE_CONF=$work/storage.conf \
+    PODMAN_IGNORE_CGROUPSV1_WARNING=1 unshare -m --propagation private \
+    "$podman_bin" --root "$work/fixture/store" --runroot "$work/podman-run" run --rm \
+    --security-opt signature=require --security-opt verity=digest "$image" cat /etc/os-release
+}
+
+step "3b. The patched podman runs a container on the rootfs the daemon verified"
+if [ -n "$podman_skip" ]; then
+  echo "skipped: $podman_skip"
+else
+  podman_verified_run | tee "$work/podman.out"
+  grep -q '^ID=vmd-demo$' "$work/podman.out" || fail "podman did not print the image's os-release"
+fi
+
 step "4. One byte of the top layer's composefs blob flipped in the store"
 "$fixture" tamper --dir "$work/fixture" --what flip-blob-byte >/dev/null
 refused=0
@@ -106,6 +148,17 @@ mountpoint -q "$work/rootfs" && fail "the tampered image was mounted -- this mus
 grep -q '^io\.containers\.VerityMount1\.Error\.VerityMismatch: ' "$work/refusal.txt" ||
   fail "expected the typed error io.containers.VerityMount1.Error.VerityMismatch"
 echo "--- refused, as it must be (exit code 1, typed D-Bus error above)"
+if [ -n "$podman_skip" ]; then
+  echo "--- podman: skipped: $podman_skip"
+else
+  podman_refused=0
+  podman_verified_run 2>"$work/podman.err" || podman_refused=$?
+  cat "$work/podman.err"
+  [ "$podman_refused" = 125 ] || fail "expected podman to refuse the start with exit code 125, found $podman_refused"
+  grep -q 'io\.containers\.VerityMount1\.Error\.VerityMismatch: ' "$work/podman.err" ||
+    fail "expected podman to show the daemon's VerityMismatch"
+  echo "--- podman refused to start it (exit code 125), with the daemon's error"
+fi
 
 step "5. The daemon's audit lines"
 kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon is no longer running"
