@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -36,10 +37,12 @@ std::vector<std::string> concat(std::vector<std::string> head,
 class PodmanTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        auto reason = podman_unavailable_reason(patched_podman());
+        auto reason = patched_podman_unavailable_reason();
         if (!reason.empty()) {
             GTEST_SKIP() << reason;
         }
+        auto missing = missing_podman_runtime();
+        ASSERT_EQ(missing, "");
         env_.emplace();
     }
     void TearDown() override { env_.reset(); }
@@ -167,6 +170,11 @@ struct Tampering {
     std::string what;   // vmd-fixture tamper --what
     std::string error;  // the daemon's refusal
 };
+
+// The name CTest shows beside each case.
+void PrintTo(const Tampering& tampering, std::ostream* out) {
+    *out << tampering.what;
+}
 
 class PodmanTamperTest : public PodmanTest, public ::testing::WithParamInterface<Tampering> {};
 

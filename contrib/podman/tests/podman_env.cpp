@@ -42,17 +42,6 @@ void enter_private_mount_namespace() {
     (void)entered;
 }
 
-std::string find_in_path(std::string_view program) {
-    for (const char* dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin",
-                            "/bin", "/usr/lib/podman", "/usr/libexec/podman"}) {
-        auto path = fs::path(dir) / program;
-        if (::access(path.c_str(), X_OK) == 0) {
-            return path.string();
-        }
-    }
-    return {};
-}
-
 // podman's own configuration: the machine facts of DESIGN §10 (runc, cgroupfs, no network, the
 // ulimits a container without CAP_SYS_RESOURCE can have) and the overlay driver with composefs.
 std::string containers_conf() {
@@ -84,22 +73,34 @@ fs::path stock_podman() {
     return "/usr/bin/podman";
 }
 
-std::string podman_unavailable_reason(const fs::path& podman) {
+std::string patched_podman_unavailable_reason() {
     if (::geteuid() != 0) {
         return "podman end-to-end tests run as root (they mount and run containers)";
     }
+    auto podman = patched_podman();
     if (::access(podman.c_str(), X_OK) != 0) {
         return podman.string() +
                " is not built: run contrib/podman/build.sh (it needs the podman 5.6.2 source: "
                "PODMAN_SRC, ../shared/podman/podman-5.6.2.tar.xz or a network)";
     }
-    for (const char* program : {"runc", "conmon", "netavark"}) {
-        if (find_in_path(program).empty()) {
-            return std::string(program) + " is not installed (contrib/podman/build.sh installs it)";
+    return {};
+}
+
+std::string missing_podman_runtime() {
+    for (const char* program : {"runc", "conmon"}) {
+        if (!have_program(program)) {
+            return missing_program(program, program);
         }
     }
+    if (!fs::exists("/usr/lib/podman/netavark")) {
+        return "/usr/lib/podman/netavark is missing: install the Debian package netavark "
+               "(scripts/install-deps.sh does); podman 5.6 needs it even with --network none";
+    }
+    if (::access(stock_podman().c_str(), X_OK) != 0) {
+        return missing_program("podman", "podman");
+    }
     if (!fs::is_directory(kEtcContainers)) {
-        return "/etc/containers is missing (Debian's podman or containers-common makes it)";
+        return "/etc/containers is missing (the Debian package podman makes it)";
     }
     return {};
 }
@@ -131,7 +132,9 @@ PodmanEnv::PodmanEnv(const std::vector<ContainerSpec>& containers,
 
 PodmanEnv::~PodmanEnv() {
     try {
-        podman({"rm", "--all", "--force", "--time", "0"});
+        if (::access(patched_podman().c_str(), X_OK) == 0) {
+            podman({"rm", "--all", "--force", "--time", "0"});
+        }
         for (const auto& dir : {run_root_, store().paths.store}) {
             detach_mounts_below(dir);
         }

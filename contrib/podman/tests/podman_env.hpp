@@ -21,9 +21,12 @@ std::filesystem::path patched_podman();
 /// Debian's podman (the stock-podman path): /usr/bin/podman.
 std::filesystem::path stock_podman();
 
-/// Why podman cannot run containers here ("" when it can): a missing binary, runtime or
-/// /etc/containers, or not root.
-std::string podman_unavailable_reason(const std::filesystem::path& podman);
+/// Why the patched podman tests cannot run here ("" when they can): not root, or no patched
+/// podman built (it needs the podman source, which a clone does not carry). They skip on it.
+std::string patched_podman_unavailable_reason();
+/// What podman needs that scripts/install-deps.sh installs, missing here ("" when nothing is):
+/// the tests fail on it, never skip.
+std::string missing_podman_runtime();
 
 /// A store with the busybox sample image, the daemon (minimum levels off/off, so that what podman
 /// asks is what is checked) and podman's configuration in a private /etc/containers.
