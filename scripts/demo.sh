@@ -4,6 +4,7 @@
 # Exit status: 0 when every step did what it shows; non-zero, naming the step, when any did not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/private-env.sh
 if [ "$(id -u)" != 0 ]; then
   echo "demo.sh: run as root (it mounts filesystems)" >&2
   exit 2
@@ -65,12 +66,7 @@ echo "manifest: $(jq -er .manifest_digest <<<"$summary")"
 jq -er '.layers[] | "layer:    \(.id[0:12])  composefs blob \(.blob_digest)"' <<<"$summary"
 
 step "2. A private system bus and the daemon on it"
-cat >"$work/bus.conf" <<CONF
-<busconfig><type>system</type><listen>unix:path=$work/bus.socket</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow user="*"/><allow send_destination="*" eavesdrop="true"/>
-<allow eavesdrop="true"/><deny own="*"/></policy>
-<policy user="root"><allow own="*"/></policy></busconfig>
-CONF
+write_bus_conf "$work/bus.conf" "$work/bus.socket"
 # --nofork keeps the bus a child of this shell (so cleanup can wait for it); the address line
 # it prints once it listens is the readiness signal.
 coproc bus { exec dbus-daemon --config-file="$work/bus.conf" --nofork --print-address=1; }
@@ -104,23 +100,7 @@ if [ ! -x "$podman_bin" ]; then
 elif ! command -v runc >/dev/null || ! command -v conmon >/dev/null; then
   podman_skip="runc or conmon is not installed (contrib/podman/build.sh installs them)"
 fi
-cat >"$work/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-CONF
-cat >"$work/storage.conf" <<CONF
-[storage]
-driver = "overlay"
-graphroot = "$work/fixture/store"
-runroot = "$work/podman-run"
-[storage.options.overlay]
-use_composefs = "true"
-CONF
+write_podman_conf "$work" "$work/fixture/store" "$work/podman-run"
 podman_verified_run() {
   echo "\$ podman run --rm --security-opt signature=require --security-opt verity=digest $image cat /etc/os-release"
   CONTAINERS_CONF=$work/containers.conf CONTAINERS_STORAGE_CONF=$work/storage.conf \

@@ -5,6 +5,7 @@
 # median, the ratio and the load. Run by hand as root after contrib/podman/build.sh and a build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/private-env.sh
 if [ -z "${VMD_BENCH_NAMESPACE:-}" ]; then
   # One private mount namespace for everything: nothing reaches the host's mount table.
   exec env VMD_BENCH_NAMESPACE=1 unshare -m --propagation private "$0" "$@"
@@ -31,12 +32,7 @@ trap cleanup EXIT
 summary=$("$build/tests/fixtures/vmd-fixture" create --dir "$work/fixture" --with-busybox \
   --signature off --verity off)
 image=$(sed -E 's/.*"name":"([^"]*)".*/\1/' <<<"$summary")
-cat >"$work/bus.conf" <<CONF
-<busconfig><type>system</type><listen>unix:path=$work/bus.socket</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow user="*"/><allow send_destination="*" eavesdrop="true"/>
-<allow eavesdrop="true"/><deny own="*"/></policy>
-<policy user="root"><allow own="*"/></policy></busconfig>
-CONF
+write_bus_conf "$work/bus.conf" "$work/bus.socket"
 read -r address bus_pid < <(dbus-daemon --config-file="$work/bus.conf" --fork --nopidfile \
   --print-address=1 --print-pid=1 | tr '\n' ' '; echo)
 export DBUS_SYSTEM_BUS_ADDRESS=$address
@@ -48,23 +44,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-cat >"$work/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-netns = "none"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-CONF
-cat >"$work/storage.conf" <<CONF
-[storage]
-driver = "overlay"
-graphroot = "$work/fixture/store"
-runroot = "$work/run"
-[storage.options.overlay]
-use_composefs = "true"
-CONF
+write_podman_conf "$work" "$work/fixture/store" "$work/run"
 export CONTAINERS_CONF=$work/containers.conf CONTAINERS_STORAGE_CONF=$work/storage.conf
 export PODMAN_IGNORE_CGROUPSV1_WARNING=1
 
