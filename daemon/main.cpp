@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "config/config.hpp"
 #include "logging/logging.hpp"
 #include "mount/kernel_features.hpp"
+#include "mount/mount_compat.hpp"
 #include "service/service.hpp"
 
 namespace {
@@ -87,6 +89,16 @@ int main(int argc, char** argv) {
             "detached_layers={}",
             kernel.release, kernel.fs_verity, kernel.overlay_verity, kernel.overlay_lowerdir_plus,
             kernel.erofs_file_backed, kernel.detached_layers);
+        if (!kernel.detached_layers) {
+            // Before any thread exists: unshare(CLONE_NEWNS) wants a single-threaded caller.
+            if (const int err = vmd::mount::enter_private_mount_namespace()) {
+                spdlog::info(
+                    "kernel {} attaches overlay layers in the daemon's mount namespace while it "
+                    "builds an overlay; no namespace of its own ({}): run it with PrivateMounts= "
+                    "as the unit does, so that a crash leaves none mounted",
+                    kernel.release, std::strerror(err));
+            }
+        }
         if (config.verity == vmd::VerityLevel::Enforce && !kernel.fs_verity) {
             spdlog::warn(
                 "verity=enforce is configured but kernel {} has no fs-verity: every "

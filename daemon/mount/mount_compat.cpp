@@ -1,6 +1,7 @@
 #include "mount/mount_compat.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,6 +91,14 @@ void StagedLayers::unwind() noexcept {
         ::rmdir(dir_.c_str());
         dir_.clear();
     }
+}
+
+int enter_private_mount_namespace() noexcept {
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+        return errno;
+    }
+    return 0;
 }
 
 UniqueFd reopen_if_opath(int fd) {

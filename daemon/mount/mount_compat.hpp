@@ -39,6 +39,14 @@ class StagedLayers {
     std::vector<UniqueFd> fds_;
 };
 
+/// For kernels before 6.15 (!detached_layers): StagedLayers attaches layers in the daemon's mount
+/// namespace for a moment, so a daemon killed then would leave them mounted there for good. At
+/// start, while it has one thread, the daemon moves into a mount namespace of its own: the
+/// host's mounts still reach it (slave), its own reach nobody and go when it exits. Under the
+/// unit, RestrictNamespaces= refuses this, and PrivateMounts= already gives it one. Returns 0, or
+/// the errno of the step that failed.
+int enter_private_mount_namespace() noexcept;
+
 /// For kernels before 6.15 (!layers_by_opath_fd): FSCONFIG_SET_FD refuses O_PATH fds, so such an
 /// fd is reopened O_RDONLY|O_DIRECTORY on the same directory (no path walked). Returns an invalid
 /// UniqueFd when `fd` is not O_PATH and can be used as it is.

@@ -55,7 +55,7 @@ progs=()
 [ "$daemon" = - ] || progs+=("$daemon=verity-mountd")
 [ "$client" = - ] || progs+=("$client=verity-mountctl")
 [ -z "${VMD_BENCH:-}" ] || progs+=("$VMD_BENCH=bench_mount")
-for prog in dbus-daemon dbus-send fsverity; do
+for prog in dbus-daemon dbus-send fsverity strace; do
     path=$(command -v "$prog") || die "$prog not found on the host"
     progs+=("$path=$prog")
 done

@@ -248,6 +248,44 @@ case_container() { # NAME
     fi
 }
 
+# kill -9 while layers are attached below /run/verity-mountd (kernels before 6.15 stage them
+# there for the moment the overlay is built): the namespace the daemon was started in must hold
+# no more mounts than before, the caller must get an error, and the next start must serve.
+# strace delivers SIGKILL on entry to the second move_mount: one layer attached, one not yet.
+case_kill_while_staged() { # NAME
+    if ! stop_daemon; then
+        fail "$1" "verity-mountd did not release its bus name when stopped"
+        return
+    fi
+    before=$(wc -l </proc/self/mountinfo)
+    if ! start_daemon "$CONFIG"; then
+        fail "$1" "verity-mountd did not take its bus name"
+        return
+    fi
+    strace -f -p "$daemon_pid" -e trace=move_mount -o /dev/null \
+        -e inject=move_mount:signal=SIGKILL:when=2 2>/tmp/strace.err &
+    i=0
+    while ! grep -q attached /tmp/strace.err && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    ctl_mount enforce /mnt/t
+    rc=$?
+    [ $rc != 0 ] && umount /mnt/t 2>/dev/null
+    i=0
+    while alive "$daemon_pid" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    wait_for_name false
+    after=$(wc -l </proc/self/mountinfo)
+    if alive "$daemon_pid" || [ $rc != 3 ]; then
+        fail "$1" "expected the daemon killed and the client unreachable (exit 3), got exit $rc:" \
+            "$(cat /tmp/ctl.err /tmp/strace.err)"
+    elif [ "$after" != "$before" ]; then
+        fail "$1" "mounts in the daemon's namespace: $before before, $after after the kill"
+        grep /run/verity-mountd /proc/self/mountinfo | detail
+    elif ! start_daemon "$CONFIG" || ! check_mount "$expected" "" ""; then
+        fail "$1" "the next start does not serve: $(cat /tmp/why 2>/dev/null)"
+    else
+        pass "$1"
+    fi
+}
+
 run_cases() {
     case_status
     mount_and_compare "enforce-reads-all" "$expected"
@@ -257,6 +295,7 @@ run_cases() {
     case_tampered_blob "blob-other-digest-refused" VerityMismatch other
     mount_and_compare "restored-store-mounts" "$expected"
     case_container "container-read-write"
+    case_kill_while_staged "kill-while-staged-leaves-no-mount"
 
     # Timings: a daemon whose floor is digest, so both levels can be asked for.
     if ! stop_daemon; then

@@ -2,9 +2,14 @@
 // on this kernel: the same rootfs must come out of each path, and nothing may stay behind.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <array>
 #include <functional>
 
 #include "common/error.hpp"
@@ -216,6 +221,48 @@ TEST(StagedLayers, AttachesPrivatelyAndUnwinds) {
     }
     EXPECT_FALSE(fs::exists(staged_dir));
     EXPECT_TRUE(mounts_below({dir.path() / "staging"}).empty());
+}
+
+}  // namespace
+}  // namespace vmd::mount::test
+
+namespace vmd::mount::test {
+namespace {
+
+// What a daemon on a kernel without detached layers does at start: a child enters a namespace of
+// its own, mounts there (as StagedLayers would), and is killed before unmounting.
+TEST(PrivateMountNamespace, MountsMadeInsideStayInsideAndGoWithTheProcess) {
+    TempDir dir;
+    const auto target = dir.path() / "staged";
+    fs::create_directories(target);
+    std::array<int, 2> ready{};
+    std::array<int, 2> hold{};
+    ASSERT_EQ(::pipe2(ready.data(), O_CLOEXEC), 0);
+    ASSERT_EQ(::pipe2(hold.data(), O_CLOEXEC), 0);
+    UniqueFd ready_read(ready[0]), ready_write(ready[1]), hold_read(hold[0]), hold_write(hold[1]);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        // Only system calls from here: the child of a threaded parent.
+        const bool mounted = enter_private_mount_namespace() == 0 &&
+                             ::mount("tmpfs", target.c_str(), "tmpfs", 0, nullptr) == 0;
+        char c = mounted ? '1' : '0';
+        [[maybe_unused]] auto n = ::write(ready_write.get(), &c, 1);
+        n = ::read(hold_read.get(), &c, 1);  // until the parent has looked and killed it
+        ::_exit(0);
+    }
+    char c = 0;
+    ASSERT_EQ(::read(ready_read.get(), &c, 1), 1);
+    EXPECT_EQ(c, '1') << "the child could not enter a namespace of its own and mount there";
+    const auto ns = [](const std::string& pid) {
+        return fs::read_symlink("/proc/" + pid + "/ns/mnt").string();
+    };
+    EXPECT_NE(ns(std::to_string(child)), ns("self"));
+    EXPECT_TRUE(mounts_below({target}).empty()) << "the child's mount reached this namespace";
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(mounts_below({target}).empty());
 }
 
 }  // namespace
