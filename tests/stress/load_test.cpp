@@ -38,6 +38,7 @@ struct Served {
     ProcessHoldings baseline;
     ProcessHoldings half;
     ProcessHoldings end;
+    std::vector<std::uint64_t> rss_kib;  // at the end of each tenth of the run
 };
 
 class Load : public ::testing::Test {
@@ -103,12 +104,18 @@ class Load : public ::testing::Test {
         return total;
     }
 
-    /// Waits until nothing is in flight at either daemon, then records what each holds.
+    /// Waits until nothing is in flight at either daemon, then records what each holds (into
+    /// `slot`, unless null) and, after the warm-up, its RSS.
     void checkpoint(ProcessHoldings Served::*slot) {
         for (Served* served : {&bus_, &peer_served_}) {
             auto quiet = quiesce(served->target, served->pid);
             EXPECT_EQ(quiet.problem, "") << served->name;
-            served->*slot = std::move(quiet.holdings);
+            if (slot != &Served::baseline) {
+                served->rss_kib.push_back(quiet.holdings.rss_kib);
+            }
+            if (slot != nullptr) {
+                served->*slot = std::move(quiet.holdings);
+            }
         }
     }
 
@@ -134,10 +141,13 @@ TEST_F(Load, EightClientsMixedCallsEveryReplyRightNothingLeaked) {
     const auto started = std::chrono::steady_clock::now();
     ClientTally all = run_phase(std::max<std::size_t>(total / 50, 200), 0);
     checkpoint(&Served::baseline);
-    all.add(run_phase(total / 2, 1));
-    checkpoint(&Served::half);
-    all.add(run_phase(total, 2));
-    checkpoint(&Served::end);
+    constexpr std::size_t kTenths = 10;
+    for (std::size_t tenth = 1; tenth <= kTenths; ++tenth) {
+        all.add(run_phase(total * tenth / kTenths, tenth));
+        checkpoint(tenth == kTenths / 2 ? &Served::half
+                   : tenth == kTenths   ? &Served::end
+                                        : nullptr);
+    }
     const auto seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -152,7 +162,11 @@ TEST_F(Load, EightClientsMixedCallsEveryReplyRightNothingLeaked) {
                   << describe(served->end) << "\n    RSS growth over the second half: "
                   << static_cast<std::int64_t>(served->end.rss_kib) -
                          static_cast<std::int64_t>(served->half.rss_kib)
-                  << " KiB\n";
+                  << " KiB\n    RSS (KiB) at each tenth of the run:";
+        for (auto kib : served->rss_kib) {
+            std::cout << " " << kib;
+        }
+        std::cout << "\n";
     }
     const auto loops = loops_serving(env_->store());
     std::cout << "  loop devices still serving the store's blobs: " << loops.size() << "\n";
