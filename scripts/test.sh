@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds (the patched podman too), and runs every
 # test (unit, integration against a real dbus-daemon and real mounts, podman end to end, and
-# the fs-verity VM) under CTest.
+# the two VMs: the fs-verity cases, and a booted Debian with systemd using the .deb and the
+# patched podman) under CTest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then

@@ -46,10 +46,10 @@ if [ "${VMD_VM_STUB:-0}" = 1 ]; then
 fi
 
 here=$(cd "$(dirname "$0")" && pwd)
-"$here/make-fixture.sh" "$fixture_bin" "$root" "$guest_root/fixture" >"$work/fixture.out" ||
-    die "could not make the fixture store"
-config=$(jq -er .config <"$work/fixture.out") || die "fixture output has no config"
 store_in_guest=$guest_root/fixture/store
+"$here/make-fixture.sh" "$fixture_bin" "$root" "$guest_root/fixture" "$store_in_guest" \
+    >"$work/fixture.out" || die "could not make the fixture store"
+config=$(jq -er .config <"$work/fixture.out") || die "fixture output has no config"
 
 # --- the daemon's configs: the fixture's (enforce), and one with the floor at digest ---
 jq -e --arg store "$store_in_guest" '.verity == "enforce" and .storage_root == $store' "$config" \

@@ -2,14 +2,14 @@
 # Makes the store the VM tests use, with the project's fixture builder, and what the guest must
 # find in it: the expected rootfs and the shell variables the cases read.
 #
-#   make-fixture.sh FIXTURE_BIN DIR PATHS_AS [GUEST_STORE]
+#   make-fixture.sh FIXTURE_BIN DIR PATHS_AS GUEST_STORE [CREATE_ARG...]
 #
 #   DIR/fixture/      the fixture builder's --dir (store/, policy.json, keys/, verity-mountd.json),
 #                     made with --paths-as PATHS_AS (the guest sees DIR/fixture there) and
 #                     --verity enforce, with the container vm-container
 #   DIR/vm/expected.txt  the rootfs as the host's kernel reads it: "TYPE SHA256|- ./PATH" a line
 #   DIR/vm/case.env   shell variables for the guest: IMAGE_NAME, IMAGE_ID, CONTAINER_ID,
-#                     CONTAINER_LAYER, STORE (GUEST_STORE, default PATHS_AS/store), CONFIG, LAYERS
+#                     CONTAINER_LAYER, STORE (GUEST_STORE), CONFIG, LAYERS
 #                     (top first), BLOB_DIGEST_<layer>, and TARGET0/1 with TARGET0/1_OBJECTS (files
 #                     whose content is in one object only, which the cases swap)
 #
@@ -19,18 +19,19 @@
 # Needs root for that mount.
 set -euo pipefail
 
-[ $# -eq 3 ] || [ $# -eq 4 ] || {
-    echo "usage: $0 FIXTURE_BIN DIR PATHS_AS [GUEST_STORE]" >&2
+[ $# -ge 4 ] || {
+    echo "usage: $0 FIXTURE_BIN DIR PATHS_AS GUEST_STORE [CREATE_ARG...]" >&2
     exit 2
 }
-fixture_bin=$1 root=$2 paths_as=$3 guest_store=${4:-$3/store}
+fixture_bin=$1 root=$2 paths_as=$3 guest_store=$4
+shift 4 # the rest: more arguments for vmd-fixture create
 
 die() { echo "make-fixture: $*" >&2; exit 1; }
 
 [ -x "$fixture_bin" ] || die "fixture builder $fixture_bin is missing (build target vmd-fixture)"
 mkdir -p "$root/vm"
 "$fixture_bin" create --dir "$root/fixture" --paths-as "$paths_as" --verity enforce \
-    --container vm-container >"$root/vm/fixture.out" || die "$fixture_bin create failed"
+    --container vm-container "$@" >"$root/vm/fixture.out" || die "$fixture_bin create failed"
 json=$(tail -n1 "$root/vm/fixture.out")
 rm "$root/vm/fixture.out"
 get() { jq -er "$1" <<<"$json" || die "fixture output has no $1: $json"; }

@@ -10,7 +10,9 @@
 # or a host tool (qemu and mmdebstrap included; scripts/install-deps.sh installs them) is missing.
 # Env: VMD_VM_CACHE (kernel and root filesystem cache, default tests/vm/cache/), VMD_VM_WORK
 # (scratch, default BUILD_DIR/tests/vm/system/work), VMD_VM_TIMEOUT (seconds for qemu, default
-# 600), VMD_FIXTURE (the fixture builder; CTest sets it).
+# 600), VMD_FIXTURE (the fixture builder; CTest sets it), VMD_PODMAN (the patched podman for
+# check 9; default .cache/podman/bin/podman of this checkout; without one, check 9 skips),
+# VMD_VM_CHECKS (the numbers of the checks to run, e.g. "1 2 9", for work on one; default all).
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
@@ -20,6 +22,15 @@ start=$(date +%s%N)
 
 say() { echo "vm-system: $*"; }
 die() { echo "vm-system: $*" >&2; exit 1; }
+# The Debian package holding the library LIB (dpkg knows it by one of its merged-/usr names).
+package_of() {
+    local path found
+    for path in "$1" "$(readlink -f "$1")" "/usr$1"; do
+        found=$(dpkg -S "$path" 2>/dev/null | head -n1)
+        [ -z "$found" ] || { echo "${found%%:*}"; return 0; }
+    done
+    return 1
+}
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 seconds() { printf '%d.%03d s' $(($1 / 1000)) $(($1 % 1000)); }
 
@@ -57,8 +68,28 @@ mapfile -t depends < <(dpkg-deb -f "${debs[0]}" Depends | tr ',' '\n' |
     sed -E 's/\|.*//; s/\(.*\)//; s/[[:space:]]//g' | sed '/^$/d')
 say "package ${debs[0]##*/}, depends on ${depends[*]} ($(seconds "$(ms_since "$t")"))"
 
+# Check 9's podman: the patched build (VMD_PODMAN, which scripts/test.sh exports after
+# contrib/podman/build.sh, else that script's cache in this checkout); never built here. Its
+# runtime (contrib/podman/README.md) and the packages of the libraries it loads go into the root
+# filesystem, busybox into the image (a command to run).
+podman=${VMD_PODMAN:-$(cd "$here/../../.." && pwd)/.cache/podman/bin/podman}
+podman_packages=() fixture_args=()
+if [ -x "$podman" ]; then
+    podman_packages=(runc conmon netavark)
+    while read -r lib; do
+        podman_packages+=("$(package_of "$lib")") || die "no Debian package holds $lib ($podman)"
+    done < <(ldd "$podman" | awk '$3 ~ /^\// { print $3 }')
+    mapfile -t podman_packages < <(printf '%s\n' "${podman_packages[@]}" | sort -u)
+    fixture_args=(--with-busybox)
+    say "podman $podman ($("$podman" --version)), with ${podman_packages[*]}"
+else
+    podman_skip="$podman is not built (contrib/podman/build.sh; scripts/test.sh builds it when"
+    podman_skip+=" it has the podman source)"
+    say "no podman: check 9 will skip: $podman_skip"
+fi
+
 t=$(date +%s%N)
-rootfs=$("$here/make-rootfs.sh" "$ktree" "${depends[@]}") ||
+rootfs=$("$here/make-rootfs.sh" "$ktree" "${depends[@]}" "${podman_packages[@]}") ||
     die "could not make the root filesystem"
 say "root filesystem $rootfs ($(seconds "$(ms_since "$t")"))"
 
@@ -69,8 +100,15 @@ rm -rf "$payload" "$work/payload.img"
 mkdir -p "$payload/package" "$payload/checks"
 cp "${debs[0]}" "$payload/package/"
 "$here/../make-fixture.sh" "$fixture" "$payload" /etc/containers /var/lib/containers/storage \
-    >/dev/null || die "could not make the fixture store"
+    "${fixture_args[@]}" >/dev/null || die "could not make the fixture store"
 cp "$here"/checks*.sh "$here/../cases.sh" "$payload/checks/"
+echo "${VMD_VM_CHECKS:-}" >"$payload/checks/only"
+if [ -n "${podman_packages[*]}" ]; then
+    mkdir "$payload/podman"
+    cp "$podman" "$payload/podman/"
+else
+    echo "$podman_skip" >"$payload/podman.skip"
+fi
 payload_mib=$(($(du -sm "$payload" | cut -f1) * 2 + 16))
 mkfs.ext4 -q -F -L vmpayload -d "$payload" "$work/payload.img" "${payload_mib}M" >/dev/null ||
     die "mkfs.ext4 of the payload failed"
