@@ -146,9 +146,9 @@ VerifiedImage verify_image(const config::Config& config, const mount::KernelFeat
                  resolved.image.id);
         }
         const auto signatures = store.read_signatures(resolved.image);
-        auto policy = trust::Policy::load(config.policy_path, config.max_json_bytes);
+        const auto policy = trust::Policy::load_cached(config.policy_path, config.max_json_bytes);
         auto decision =
-            trust::evaluate(policy, *resolved.identity, manifest, signatures, levels.signature);
+            trust::evaluate(*policy, *resolved.identity, manifest, signatures, levels.signature);
         out.report.policy_scope = decision.scope;
     }
 

@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "common/trusted_file_cache.hpp"
 #include "common/unique_fd.hpp"
 #include "trust/policy/grammar.hpp"
 #include "trust/policy/policy_data.hpp"
@@ -180,6 +181,14 @@ Policy Policy::parse(std::string_view text) {
 
 Policy Policy::load(const std::filesystem::path& path, std::uint64_t max_bytes) {
     return parse(read_bounded(path, max_bytes, "policy.json"));
+}
+
+std::shared_ptr<const Policy> Policy::load_cached(const std::filesystem::path& path,
+                                                  std::uint64_t max_bytes) {
+    static TrustedFileCache<Policy> cache;
+    const std::filesystem::path files[] = {path};
+    return cache.get(fmt::format("{}\n{}", path.string(), max_bytes), files,
+                     [&] { return load(path, max_bytes); });
 }
 
 }  // namespace vmd::trust

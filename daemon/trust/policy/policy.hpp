@@ -23,6 +23,10 @@ class Policy {
     static Policy parse(std::string_view json);
     /// Reads and parses the file (at most max_bytes). Unreadable: Error(PolicyInvalid).
     static Policy load(const std::filesystem::path& path, std::uint64_t max_bytes = 4ull << 20);
+    /// load(path, max_bytes), kept between requests while the file keeps its version
+    /// (TrustedFileCache): one stat instead of a read and a parse. Errors are never kept.
+    static std::shared_ptr<const Policy> load_cached(const std::filesystem::path& path,
+                                                     std::uint64_t max_bytes);
 
     Policy(Policy&&) noexcept;
     Policy& operator=(Policy&&) noexcept;

@@ -58,7 +58,7 @@ bool is_signature_candidate(std::string_view blob) {
 
 void evaluate_sigstore_signed(const SigstoreSigned& requirement, const ImageEvidence& image) {
     // Key material is loaded only now, so bad keys in unused scopes do not matter.
-    auto trust = load_trust(requirement);
+    const auto trust = cached_trust(requirement);
     std::string reasons;
     std::size_t candidates = 0;
     for (std::size_t i = 0; i < image.signatures.size(); ++i) {
@@ -86,7 +86,7 @@ void evaluate_sigstore_signed(const SigstoreSigned& requirement, const ImageEvid
                 if (parsed->mime_type != kSigstoreSignatureMimeType) {
                     continue;  // another attachment, not a signature
                 }
-                reason = check_candidate(requirement, trust, *parsed, image);
+                reason = check_candidate(requirement, *trust, *parsed, image);
                 if (reason.empty()) {
                     return;
                 }

@@ -1,10 +1,13 @@
 #include "trust/sigstore/verify.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
+#include <string>
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "common/trusted_file_cache.hpp"
 #include "trust/sigstore/certs.hpp"
 #include "trust/sigstore/rekor.hpp"
 
@@ -159,6 +162,37 @@ LoadedTrust load_trust(const SigstoreSigned& requirement) {
         }
     }
     return trust;
+}
+
+std::shared_ptr<const LoadedTrust> cached_trust(const SigstoreSigned& requirement) {
+    // The key names every source load_trust reads; the files are the paths among them.
+    std::string key;
+    std::vector<std::filesystem::path> files;
+    auto add = [&](const KeySource& source) {
+        key += fmt::format("{}{}:{}\n", source.kind == KeySource::Kind::Path ? 'p' : 'd',
+                           source.value.size(), source.value);
+        if (source.kind == KeySource::Kind::Path) {
+            files.emplace_back(source.value);
+        }
+    };
+    for (const auto* sources : {&requirement.keys, &requirement.rekor_keys}) {
+        key += "|";
+        std::for_each(sources->begin(), sources->end(), add);
+    }
+    key += "|";
+    if (requirement.fulcio) {
+        add(requirement.fulcio->ca);
+    }
+    key += "|";
+    if (requirement.pki) {
+        add(requirement.pki->ca_roots);
+        key += "|";
+        if (requirement.pki->ca_intermediates) {
+            add(*requirement.pki->ca_intermediates);
+        }
+    }
+    static TrustedFileCache<LoadedTrust> cache;
+    return cache.get(key, files, [&] { return load_trust(requirement); });
 }
 
 void verify_blob_signature(const SigstoreSigned& requirement, const LoadedTrust& trust,

@@ -2,6 +2,7 @@
 // key, or a certificate chaining to the configured fulcio/pki CA), and its Rekor SET.
 #pragma once
 
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,11 @@ struct LoadedTrust {
 /// Loads every key and certificate the requirement names. Unreadable or unusable material,
 /// or a non-ECDSA Rekor key: Error(PolicyInvalid).
 LoadedTrust load_trust(const SigstoreSigned& requirement);
+
+/// load_trust(requirement), kept between requests while every key file it names keeps its
+/// version (TrustedFileCache): the files are in trusted /etc, parsing them costs more than a
+/// stat each.
+std::shared_ptr<const LoadedTrust> cached_trust(const SigstoreSigned& requirement);
 
 /// Verifies that `signature` over `blob.payload` was made by a trusted key: one of the
 /// configured keys, or the key of the blob's certificate once the certificate chains to the

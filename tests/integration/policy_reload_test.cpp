@@ -1,0 +1,87 @@
+// The daemon keeps what it parsed from policy.json and the key files it names (they are trusted
+// /etc files) only while they stay the same: every edit shows on the very next request.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "daemon_env.hpp"
+#include "fixtures/json_records.hpp"
+#include "fixtures/sample_images.hpp"
+#include "fixtures/signing.hpp"
+
+namespace vmd::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Last change (mtime or ctime) of `path`.
+std::chrono::system_clock::time_point last_change(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        return std::chrono::system_clock::now();
+    }
+    const auto& latest = st.st_ctim.tv_sec > st.st_mtim.tv_sec ? st.st_ctim : st.st_mtim;
+    return std::chrono::system_clock::time_point(std::chrono::seconds(latest.tv_sec + 1));
+}
+
+/// Lets the files get older than the daemon's settle time (1 s; common/trusted_file_cache.hpp),
+/// so that it keeps what it parses from them: the edits that follow must still be seen. This
+/// ages files; it waits for nothing the daemon does.
+void age_past_settle_time(const fs::path& a, const fs::path& b) {
+    const auto until = std::max(last_change(a), last_change(b)) + std::chrono::milliseconds(100);
+    std::this_thread::sleep_until(until);
+}
+
+class PolicyReload : public ::testing::Test {
+  protected:
+    RunResult verify() { return env_.ctl({"verify", std::string(kDemoName)}); }
+    void expect_verified() {
+        auto result = verify();
+        EXPECT_EQ(result.exit_code, 0) << result.err;
+    }
+
+    DaemonEnv env_{sample_store()};
+    const FixturePaths& paths_ = env_.store().paths;
+    const std::string policy_ = read_file(paths_.policy);
+    const std::string key_ = read_file(paths_.public_key);
+};
+
+TEST_F(PolicyReload, PolicyEditsTakeEffectOnTheNextRequest) {
+    age_past_settle_time(paths_.policy, paths_.public_key);
+    expect_verified();
+    expect_verified();  // now from what the daemon kept
+
+    // Edited in place (same inode), then replaced the way editors save (a new inode).
+    write_file(paths_.policy, R"({"default":[{"type":"reject"}]})");
+    expect_refused(verify(), "PolicyRejected", "\"reject\"");
+    write_file_atomic(paths_.policy, policy_, 0644);
+    expect_verified();
+    write_file_atomic(paths_.policy, "{", 0644);
+    expect_refused(verify(), "PolicyInvalid");
+    write_file(paths_.policy, policy_);
+    expect_verified();
+}
+
+TEST_F(PolicyReload, KeyFileEditsTakeEffectOnTheNextRequest) {
+    age_past_settle_time(paths_.policy, paths_.public_key);
+    expect_verified();
+    expect_verified();
+
+    // The policy names the key file by path: another key there refuses the image's signature.
+    const auto other = SigningKey::generate(KeyType::EcdsaP256);
+    write_file(paths_.public_key, other.public_pem());
+    expect_refused(verify(), "SignatureInvalid");
+    write_file_atomic(paths_.public_key, key_, 0644);
+    expect_verified();
+    write_file(paths_.public_key, "not a key");
+    expect_refused(verify(), "PolicyInvalid");
+    write_file(paths_.public_key, key_);
+    expect_verified();
+}
+
+}  // namespace
+}  // namespace vmd::testing
