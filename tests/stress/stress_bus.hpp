@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bus/sd_ptr.hpp"
+#include "client/reply.hpp"
 #include "common/unique_fd.hpp"
 
 namespace vmd::testing::stress {
@@ -46,24 +47,10 @@ struct CallSpec {
     std::vector<OptionArg> options;
 };
 
-/// One layer of a report, as received.
-struct LayerInfo {
-    std::string layer_id;
-    std::string blob_digest;
-    std::vector<std::string> allowed;
-};
-
-/// The `info` of Mount / `report` of Verify, as received.
-struct ReportInfo {
-    std::string image_id;
-    std::string manifest_digest;
-    std::string identity;
-    std::string policy_scope;
-    std::string signature;
-    std::string verity;
-    std::vector<LayerInfo> layers;
-    std::uint64_t elapsed_us = 0;
-};
+/// The `info` of Mount / `report` of Verify, as received: the client library's typed report.
+using ReportInfo = client::Report;
+/// One layer of it.
+using LayerInfo = client::LayerReport;
 
 /// What one call brought back: an error name and message, or a report (and a rootfs fd).
 struct Outcome {
