@@ -1,7 +1,8 @@
 // libFuzzer target: the store's JSON records (storage::detail::scan_images / scan_layers /
-// scan_containers / to_record), i.e. images.json, layers.json, volatile-layers.json and
-// containers.json as an attacker with write access to /var may leave them. The same bytes
-// go through every scanner, as the store reads them: in place, with simdjson padding.
+// scan_containers / to_record), i.e. images.json, layers.json, volatile-layers.json,
+// containers.json and volatile-containers.json as an attacker with write access to /var may leave
+// them. The same bytes go through every scanner, as the store reads them: in place, with simdjson
+// padding.
 #include <string>
 #include <vector>
 
@@ -47,7 +48,10 @@ void layers(const std::string& bytes) {
 void containers(const std::string& bytes) {
     vmd::fuzz::run(bytes, {Errc::StorageCorrupt}, [&] {
         detail::ParsedJson doc(bytes, detail::kContainersJson);
-        for (const auto& view : detail::scan_containers(doc.root())) {
+        std::vector<detail::ContainerView> out;
+        detail::scan_containers(doc.root(), detail::kContainersJson, out);
+        detail::scan_containers(doc.root(), detail::kVolatileContainersJson, out);
+        for (const auto& view : out) {
             check(is_full_id(view.id) && empty_or_id(view.image) && empty_or_id(view.layer),
                   "container IDs are checked");
             detail::has_name(view.names, "web");
