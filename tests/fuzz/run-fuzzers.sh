@@ -8,7 +8,8 @@
 # 20000); TARGETs: names such as "policy" (default: every corpus/<name>/ directory).
 # Crash inputs are kept in BUILD_DIR/fuzz-artifacts/<name>/; each target's log in the
 # scratch directory is printed when it fails. The mutation seed is fixed (FUZZ_SEED, default
-# 1), though address-dependent comparisons still vary a run. Extra libFuzzer flags: FUZZ_FLAGS.
+# 1), though address-dependent comparisons still vary a run. -max_len per target: max-len.sh.
+# Extra libFuzzer flags: FUZZ_FLAGS.
 set -euo pipefail
 
 if [[ $# -lt 1 || ! -d $1 ]]; then
@@ -19,6 +20,8 @@ build=$(cd "$1" && pwd)
 runs=${2:-20000}
 shift $(($# >= 2 ? 2 : 1))
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR
+source "$here/max-len.sh"
 
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
@@ -46,9 +49,9 @@ for name in "${targets[@]}"; do
     rm -f "$corpus/README.md"
     log=$scratch/$name/log
     # -timeout: a hang is a finding; -rss_limit_mb: so is unbounded memory on small input.
-    if "$binary" -runs="$runs" -seed="${FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-        -print_final_stats=1 -artifact_prefix="$artifacts/" "${extra_flags[@]}" \
-        "$corpus" >"$log" 2>&1; then
+    if "$binary" -runs="$runs" -seed="${FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048 \
+        -max_len="$(fuzz_max_len "$name")" -print_final_stats=1 -artifact_prefix="$artifacts/" \
+        "${extra_flags[@]}" "$corpus" >"$log" 2>&1; then
         stats=$(grep -E '^#[0-9]+.*(DONE|INITED)' "$log" | tail -1 || true)
         echo "ok   $name: ${stats:-done}"
     else
