@@ -1,6 +1,9 @@
 #include "bench/bench_support.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,11 +19,31 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+std::atomic<bool> stop_requested{false};
+
+extern "C" void on_stop_signal(int /*signal*/) {
+    stop_requested.store(true);
+}
+
 double since_us(Clock::time_point start) {
     return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
 }
 
 }  // namespace
+
+void install_stop_handler() {
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+}
+
+void throw_if_stopped() {
+    if (stop_requested.load()) {
+        throw std::runtime_error("stopped by a signal");
+    }
+}
 
 void Samples::append(const Samples& other) {
     values_.insert(values_.end(), other.values_.begin(), other.values_.end());
@@ -54,6 +77,7 @@ std::pair<Samples, Samples> interleaved(int iterations, int warmup, const std::f
     Samples sa;
     Samples sb;
     for (int i = 0; i < iterations; ++i) {
+        throw_if_stopped();
         // a b b a a b b a …: neither side always runs right after the other.
         if (i % 2 == 0) {
             sa.add(time_us(a));
@@ -78,7 +102,7 @@ Throughput concurrent(unsigned threads, int per_thread,
             auto body = setup(t);
             ready.count_down();
             go.wait();
-            for (int i = 0; i < per_thread; ++i) {
+            for (int i = 0; i < per_thread && !stop_requested.load(); ++i) {
                 latencies[t].add(time_us(body));
             }
         });
@@ -87,6 +111,7 @@ Throughput concurrent(unsigned threads, int per_thread,
     auto start = Clock::now();
     go.count_down();
     workers.clear();  // joins
+    throw_if_stopped();
     double wall_us = since_us(start);
     Throughput out;
     out.per_second = static_cast<double>(threads) * per_thread / (wall_us / 1e6);

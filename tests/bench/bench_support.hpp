@@ -12,6 +12,12 @@
 
 namespace vmd::bench {
 
+/// Makes SIGINT and SIGTERM stop the measurement loops below, which then throw, so that the
+/// bench's daemons, buses, mounts and temporary directories are cleaned up on the way out.
+void install_stop_handler();
+/// Throws std::runtime_error once SIGINT or SIGTERM arrived.
+void throw_if_stopped();
+
 /// Latencies in microseconds, with their percentiles.
 class Samples {
   public:

@@ -224,6 +224,7 @@ void rss(const Options& options, const Served& served) {
 
 int host_main(int argc, char** argv) {
     const Options options = parse_options(argc, argv);
+    install_stop_handler();
     std::printf("# load average at start: %.2f\n", load_average());
     testing::TempDir dir;
     Served served(dir.path() / "store", StoreSize{});
