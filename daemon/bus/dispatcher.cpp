@@ -81,6 +81,13 @@ std::string read_string(sd_bus_message* call, std::string_view name) {
     return text;
 }
 
+/// The layer mounts of a successful Mount, taken out of its outcome (none otherwise).
+template <typename Work>
+service::LayerMounts take_layer_mounts(Work& work) noexcept {
+    auto* mounted = std::get_if<service::MountResult>(&work.outcome);
+    return mounted != nullptr ? std::move(mounted->layer_mounts) : service::LayerMounts{};
+}
+
 std::string ascii_only(std::string text) {
     for (char& c : text) {
         if (static_cast<unsigned char>(c) >= 0x80) {
@@ -238,7 +245,10 @@ void Dispatcher::submit(sd_bus_message* call, const std::shared_ptr<Work>& work)
     try {
         pool_.submit([this, work] {
             run(*work);
+            auto layer_mounts = take_layer_mounts(*work);
             finished(work);
+            // Only now, while the bus thread answers: each close waits out an RCU grace period.
+            layer_mounts.close();
         });
     } catch (...) {
         // Not queued: nothing will answer it but the caller's refusal.

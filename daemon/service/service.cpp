@@ -33,6 +33,31 @@ RequestSlot::~RequestSlot() {
     }
 }
 
+LayerMounts::LayerMounts(std::vector<UniqueFd> mounts, std::atomic<unsigned>* open_sets) noexcept
+    : mounts_(std::move(mounts)), open_sets_(open_sets) {
+    open_sets_->fetch_add(1);
+}
+
+LayerMounts::LayerMounts(LayerMounts&& other) noexcept
+    : mounts_(std::move(other.mounts_)), open_sets_(std::exchange(other.open_sets_, nullptr)) {}
+
+LayerMounts& LayerMounts::operator=(LayerMounts&& other) noexcept {
+    if (this != &other) {
+        close();
+        mounts_ = std::move(other.mounts_);
+        open_sets_ = std::exchange(other.open_sets_, nullptr);
+    }
+    return *this;
+}
+
+void LayerMounts::close() noexcept {
+    mounts_.clear();
+    if (auto* open_sets = std::exchange(open_sets_, nullptr)) {
+        open_sets->fetch_sub(1);
+        open_sets->notify_all();
+    }
+}
+
 Service::Service(config::Config config, mount::KernelFeatures kernel)
     : config_(std::move(config)), kernel_(std::move(kernel)), last_request_ns_(now_ns()) {}
 
@@ -62,7 +87,7 @@ MountResult Service::mount(const Request& request) {
     const auto store = storage::Store::open(config_.storage_root, store_limits(config_));
     auto verified =
         verify_image(config_, kernel_, store, request.image, request.container, levels, true);
-    return {mount_verified(store, verified, request.options), std::move(verified.report)};
+    return mount_verified(store, verified, request.options);
 }
 
 Report Service::verify(const Request& request) {
@@ -102,8 +127,8 @@ void Service::finished(const Request& request, const Report* report, const Error
     write_audit(audit);
 }
 
-UniqueFd Service::mount_verified(const storage::Store& store, VerifiedImage& verified,
-                                 const RequestOptions& options) const {
+MountResult Service::mount_verified(const storage::Store& store, VerifiedImage& verified,
+                                    const RequestOptions& options) {
     // EROFS mounts bottom first; the overlay wants them (and the data dirs) top first.
     std::vector<UniqueFd> erofs;
     std::vector<UniqueFd> data_dirs;
@@ -132,7 +157,15 @@ UniqueFd Service::mount_verified(const storage::Store& store, VerifiedImage& ver
     spec.nodev = options.nodev;
     spec.nosuid = options.nosuid;
     spec.verity_require = verified.report.verity == VerityLevel::Enforce;
-    return mount::mount_overlay(spec, kernel_);
+    auto rootfs = mount::mount_overlay(spec, kernel_);
+    return {std::move(rootfs), std::move(verified.report),
+            LayerMounts(std::move(erofs), &open_layer_mounts_)};
+}
+
+void Service::wait_layer_mounts_closed() const {
+    for (unsigned open = open_layer_mounts_.load(); open != 0; open = open_layer_mounts_.load()) {
+        open_layer_mounts_.wait(open);
+    }
 }
 
 Counters Service::counters() const {

@@ -67,9 +67,34 @@ struct Report {
     std::uint64_t elapsed_us = 0;
 };
 
+/// The detached EROFS mounts an overlay was built from; the overlay holds its own references.
+/// Closing one dissolves a detached mount, for which the kernel waits out an RCU grace period
+/// (0.1 to 10 ms each, with the load), so the transport closes them once the reply is on its
+/// way. Counted in the Service while open: Service::wait_layer_mounts_closed().
+class LayerMounts {
+  public:
+    LayerMounts() = default;
+    LayerMounts(LayerMounts&& other) noexcept;
+    LayerMounts& operator=(LayerMounts&& other) noexcept;
+    LayerMounts(const LayerMounts&) = delete;
+    LayerMounts& operator=(const LayerMounts&) = delete;
+    ~LayerMounts() { close(); }
+
+    /// Closes them now (nothing when already closed or empty).
+    void close() noexcept;
+
+  private:
+    friend class Service;
+    LayerMounts(std::vector<UniqueFd> mounts, std::atomic<unsigned>* open_sets) noexcept;
+
+    std::vector<UniqueFd> mounts_;
+    std::atomic<unsigned>* open_sets_ = nullptr;  // the Service's count, while mounts_ is open
+};
+
 struct MountResult {
     UniqueFd rootfs;  // detached overlay mount
     Report report;
+    LayerMounts layer_mounts;
 };
 
 struct Counters {
@@ -124,18 +149,21 @@ class Service {
     Counters counters() const;
     /// The request slots taken now (0 when nothing is in flight).
     unsigned in_flight() const { return in_flight_.load(); }
+    /// Blocks until every LayerMounts that mount() returned is closed.
+    void wait_layer_mounts_closed() const;
     /// Seconds since the last counted request (or since start).
     std::uint64_t idle_seconds() const;
 
   private:
     void finished(const Request& request, const Report* report, const Error* error,
                   std::uint64_t elapsed_us) noexcept;
-    UniqueFd mount_verified(const storage::Store& store, VerifiedImage& verified,
-                            const RequestOptions& options) const;
+    MountResult mount_verified(const storage::Store& store, VerifiedImage& verified,
+                               const RequestOptions& options);
 
     config::Config config_;
     mount::KernelFeatures kernel_;
     std::atomic<unsigned> in_flight_{0};
+    std::atomic<unsigned> open_layer_mounts_{0};  // LayerMounts not yet closed
     std::atomic<std::uint64_t> requests_{0};
     std::atomic<std::uint64_t> mounts_{0};
     std::atomic<std::uint64_t> refusals_{0};

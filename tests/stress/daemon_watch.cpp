@@ -10,9 +10,11 @@ namespace vmd::testing::stress {
 namespace {
 
 // Bounds of quiesce(): round trips while requests are still running (each a few µs to ms), and
-// round trips once they are done for the bus thread to release what it still holds.
+// round trips once they are done for the bus thread to release what it still holds and the
+// workers to close the layer mounts of their last Mount (each close waits out an RCU grace
+// period, up to ~10 ms on a loaded machine).
 constexpr int kMaxCounterRounds = 200000;
-constexpr int kMaxReleaseRounds = 1000;
+constexpr int kMaxReleaseRounds = 20000;
 
 }  // namespace
 
@@ -37,7 +39,7 @@ Quiet quiesce(LoadTarget& target, pid_t pid) {
     ProcessHoldings holdings;
     for (round = 0; round < kMaxReleaseRounds; ++round) {
         holdings = holdings_of(pid);
-        if (holdings.memfds == 0 && holdings.loop_fds == 0 &&
+        if (holdings.memfds == 0 && holdings.loop_fds == 0 && holdings.mount_fds == 0 &&
             holdings.sockets <= target.idle_sockets) {
             return {"", holdings};
         }

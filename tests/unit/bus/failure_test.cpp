@@ -142,6 +142,8 @@ class CallFailure : public ::testing::Test {
     void expect_nothing_left() {
         round_trip();
         EXPECT_EQ(service_->in_flight(), 0u) << "a request slot was not released";
+        // A Mount's layer mounts are closed on the worker after its reply went out.
+        service_->wait_layer_mounts_closed();
         EXPECT_EQ(open_fds(), baseline_) << "the server kept fds (rootfs, layers, loop devices)";
     }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <string>
@@ -23,6 +24,22 @@ using testing::bus_fixture::PrivateBus;
 using testing::bus_fixture::read_beneath;
 using testing::bus_fixture::read_dict;
 using testing::bus_fixture::ServerThread;
+
+/// How many fds of this process are on the filesystem `fd` is on (its device).
+std::size_t fds_on_filesystem_of(int fd) {
+    struct stat target {};
+    if (::fstat(fd, &target) != 0) {
+        return 0;
+    }
+    std::size_t count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        struct stat st {};
+        if (::stat(entry.path().c_str(), &st) == 0 && st.st_dev == target.st_dev) {
+            ++count;
+        }
+    }
+    return count;
+}
 
 TEST(MountReply, RootfsFdAndInfoReachTheCaller) {
     testing::TempDir dir;
@@ -73,9 +90,12 @@ TEST(MountReply, RootfsFdAndInfoReachTheCaller) {
     EXPECT_EQ(std::to_string(records[0].elapsed_us), info["elapsed_us"].text);
     EXPECT_EQ(service.counters().mounts, 1u);
 
-    // One more round trip: the server has finished with the Mount reply by then. Only the
+    // One more round trip: the server has finished with the Mount reply by then, and only the
     // caller's copy of the rootfs is left open.
     ASSERT_EQ(call(client.get(), "GetStatus").error_name, "");
+    EXPECT_EQ(fds_on_filesystem_of(rootfs.get()), 1u);
+    // Its layer mounts are closed on the worker, after the reply.
+    service.wait_layer_mounts_closed();
     EXPECT_EQ(open_fds(), baseline + 1);
     rootfs.reset();
     EXPECT_EQ(open_fds(), baseline);
