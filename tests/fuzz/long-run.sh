@@ -9,7 +9,7 @@
 # OUT_DIR/<name>/ gets the growing corpus (seeded from corpus/<name>/ on the first run, kept
 # for the next), crash-*/timeout-*/oom-*/leak-* inputs and the log; OUT_DIR/summary.tsv a
 # line per run. FUZZ_DEADLINE: anything `date -d` reads ("08:20", "+90 min"); without it each
-# target runs until FUZZ_RUNS. -max_len per target: max-len.sh. Extra flags: FUZZ_FLAGS.
+# target runs until FUZZ_RUNS. -max_len and ASAN_OPTIONS: settings.sh. Extra flags: FUZZ_FLAGS.
 # minimise-corpus.sh then merges what the runs found into corpus/.
 set -euo pipefail
 
@@ -23,7 +23,7 @@ out=$(cd "$2" && pwd)
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR
-source "$here/max-len.sh"
+source "$here/settings.sh"
 
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then

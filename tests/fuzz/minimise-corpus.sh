@@ -21,7 +21,7 @@ fi
 shift
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR
-source "$here/max-len.sh"
+source "$here/settings.sh"
 
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then

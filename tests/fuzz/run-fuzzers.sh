@@ -8,7 +8,7 @@
 # 20000); TARGETs: names such as "policy" (default: every corpus/<name>/ directory).
 # Crash inputs are kept in BUILD_DIR/fuzz-artifacts/<name>/; each target's log in the
 # scratch directory is printed when it fails. The mutation seed is fixed (FUZZ_SEED, default
-# 1), though address-dependent comparisons still vary a run. -max_len per target: max-len.sh.
+# 1), though address-dependent comparisons still vary a run. -max_len and ASAN_OPTIONS: settings.sh.
 # Extra libFuzzer flags: FUZZ_FLAGS.
 set -euo pipefail
 
@@ -21,7 +21,7 @@ runs=${2:-20000}
 shift $(($# >= 2 ? 2 : 1))
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR
-source "$here/max-len.sh"
+source "$here/settings.sh"
 
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
