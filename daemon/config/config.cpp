@@ -1,16 +1,11 @@
 #include "config/config.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <limits>
 #include <string>
 
 #include "common/error.hpp"
+#include "common/file_read.hpp"
 #include "common/json.hpp"
-#include "common/unique_fd.hpp"
 
 namespace vmd::config {
 namespace {
@@ -108,35 +103,14 @@ Config parse_config(std::string_view text) {
 }
 
 Config load_config(const std::filesystem::path& path, bool missing_is_default) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) {
-        if (errno == ENOENT && missing_is_default) {
-            return Config{};
-        }
-        fail_errno(Errc::InvalidArgument, errno, "config " + path.string());
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fail(Errc::InvalidArgument, "config {}: expected a regular file", path.string());
-    }
-    if (static_cast<std::uint64_t>(st.st_size) > kMaxConfigBytes) {
-        fail(Errc::InvalidArgument, "config {}: expected at most {} bytes, found {}", path.string(),
-             kMaxConfigBytes, st.st_size);
-    }
-    std::string text(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::read(fd.get(), text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            fail(Errc::InvalidArgument, "config {}: short read", path.string());
-        }
-        done += static_cast<std::size_t>(n);
+    const std::string what = "config " + path.string();
+    auto text =
+        read_regular_file(path, {what, kMaxConfigBytes, Errc::InvalidArgument}, missing_is_default);
+    if (!text) {
+        return Config{};
     }
     try {
-        return parse_config(text);
+        return parse_config(*text);
     } catch (const Error& error) {
         throw Error(error.code(), path.string() + ": " + error.message());
     }

@@ -70,7 +70,7 @@ ImageRecord Store::find_image_by_name(std::string_view full_name) const {
 std::string Store::read_manifest(const ImageRecord& image) const {
     auto path = image_item_path(image, "manifest");
     auto file = detail::open_regular(root_.get(), path, false);
-    return detail::read_bounded(file->fd.get(), file->size, limits_.max_manifest_bytes, path);
+    return detail::read_all(*file, limits_.max_manifest_bytes, path);
 }
 
 std::vector<std::string> Store::read_signatures(const ImageRecord& image) const {
@@ -80,7 +80,7 @@ std::vector<std::string> Store::read_signatures(const ImageRecord& image) const 
     auto file = detail::open_regular(root_.get(), path, !listed);
     std::string bytes;
     if (file) {
-        bytes = detail::read_bounded(file->fd.get(), file->size, limits_.max_manifest_bytes, path);
+        bytes = detail::read_all(*file, limits_.max_manifest_bytes, path);
     }
 
     std::uint64_t sum = 0;  // saturating: hostile sizes cannot wrap around to the file size

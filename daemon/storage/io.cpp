@@ -7,10 +7,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "common/file_read.hpp"
 #include "storage/store.hpp"
 
 namespace vmd::storage {
@@ -36,26 +36,6 @@ int raw_openat2(int dirfd, const std::string& path, int flags) {
             return -1;
         }
     }
-}
-
-std::string_view type_name(mode_t mode) {
-    switch (mode & S_IFMT) {
-        case S_IFREG:
-            return "a regular file";
-        case S_IFDIR:
-            return "a directory";
-        case S_IFLNK:
-            return "a symlink";
-        case S_IFIFO:
-            return "a FIFO";
-        case S_IFSOCK:
-            return "a socket";
-        case S_IFCHR:
-            return "a character device";
-        case S_IFBLK:
-            return "a block device";
-    }
-    return "a file of unknown type";
 }
 
 std::string_view expected_kind(int flags) {
@@ -95,7 +75,7 @@ std::optional<mode_t> final_component_type(int dirfd, std::string_view path) {
         case ENOTDIR: {
             auto mode = final_component_type(dirfd, path);
             if (mode && ((err == ELOOP && S_ISLNK(*mode)) || err == ENOTDIR)) {
-                fail(code, "{}: expected {}, found {}", path, expected, type_name(*mode));
+                fail(code, "{}: expected {}, found {}", path, expected, file_type_name(*mode));
             }
             fail(code, "{}: expected {} reached through plain directories, found {} in its path",
                  path, expected, err == ELOOP ? "a symlink" : "a non-directory");
@@ -145,7 +125,7 @@ std::optional<RegularFile> open_regular(int dirfd, std::string_view path, bool o
     }
     if (!S_ISREG(st.st_mode)) {
         fail(Errc::StorageCorrupt, "{}: expected a regular file, found {}", path,
-             type_name(st.st_mode));
+             file_type_name(st.st_mode));
     }
     // Of the flags F_SETFL changes, only O_NONBLOCK was set at open: 0 clears just that.
     if (::fcntl(fd.get(), F_SETFL, 0) != 0) {
@@ -154,43 +134,9 @@ std::optional<RegularFile> open_regular(int dirfd, std::string_view path, bool o
     return RegularFile{std::move(fd), static_cast<std::uint64_t>(st.st_size)};
 }
 
-std::string read_bounded(int fd, std::uint64_t stat_size, std::uint64_t limit,
-                         std::string_view what, std::size_t padding) {
-    if (stat_size > limit) {
-        fail(Errc::StorageCorrupt, "{}: expected at most {} bytes, found {}", what, limit,
-             stat_size);
-    }
-    // One spare byte lets the read that sees end-of-file happen without growing the buffer.
-    std::string out;
-    out.reserve(stat_size + std::max<std::size_t>(padding, 1));
-    out.resize(stat_size + 1);
-    std::uint64_t got = 0;
-    for (;;) {
-        if (got == out.size()) {
-            // The file grew since fstat: keep reading, but never past limit + 1 bytes.
-            auto cap = limit < UINT64_MAX ? limit + 1 : limit;
-            out.resize(std::min<std::uint64_t>(cap, std::max<std::uint64_t>(got * 2, 4096)));
-        }
-        ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            fail_errno(Errc::StorageCorrupt, errno, fmt::format("{}: read", what));
-        }
-        if (n == 0) {
-            break;
-        }
-        got += static_cast<std::uint64_t>(n);
-        if (got > limit) {
-            fail(Errc::StorageCorrupt,
-                 "{}: expected at most {} bytes, found more (it grew while being read)", what,
-                 limit);
-        }
-    }
-    out.resize(got);
-    out.reserve(got + padding);
-    return out;
+std::string read_all(const RegularFile& file, std::uint64_t limit, std::string_view what,
+                     std::size_t padding) {
+    return read_bounded(file.fd.get(), file.size, {what, limit, Errc::StorageCorrupt, padding});
 }
 
 void lock_shared(int fd, std::string_view what) {
@@ -217,7 +163,7 @@ std::optional<std::string> read_locked_json(int root_fd, std::string_view dir,
     if (!json) {
         return std::nullopt;
     }
-    return read_bounded(json->fd.get(), json->size, limit, path, simdjson::SIMDJSON_PADDING);
+    return read_all(*json, limit, path, simdjson::SIMDJSON_PADDING);
 }
 
 }  // namespace detail

@@ -28,11 +28,10 @@ struct RegularFile {
 /// non-regular file is Error(StorageCorrupt).
 std::optional<RegularFile> open_regular(int dirfd, std::string_view path, bool optional);
 
-/// Reads all of `fd` (whose fstat size was `stat_size`) into a string with at least `padding`
-/// spare bytes of capacity after its end. A file larger than `limit`, or one that grows past
-/// it while being read, is Error(StorageCorrupt) naming `what`; nothing is ever truncated.
-std::string read_bounded(int fd, std::uint64_t stat_size, std::uint64_t limit,
-                         std::string_view what, std::size_t padding = 0);
+/// Reads the whole of `file`, at most `limit` bytes (vmd::read_bounded, refusing with
+/// Error(StorageCorrupt) named `what`), with `padding` spare bytes of capacity after the end.
+std::string read_all(const RegularFile& file, std::uint64_t limit, std::string_view what,
+                     std::size_t padding = 0);
 
 /// Takes a whole-file shared lock (open file description lock) on `fd`, waiting for writers.
 void lock_shared(int fd, std::string_view what);

@@ -36,8 +36,8 @@ std::vector<LayerRecord> Store::layer_chain(const ImageRecord& image) const {
     }
     auto read = [&](std::string_view path) {
         auto file = detail::open_regular(root_.get(), path, true);
-        return file ? detail::read_bounded(file->fd.get(), file->size, limits_.max_json_bytes, path,
-                                           simdjson::SIMDJSON_PADDING)
+        return file ? detail::read_all(*file, limits_.max_json_bytes, path,
+                                       simdjson::SIMDJSON_PADDING)
                     : std::string();
     };
     auto layers_bytes = read(detail::kLayersJson);

@@ -1,8 +1,4 @@
-// Image big-data items: file names, the manifest, the signatures, and bounded reads.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+// Image big-data items: file names, the manifest and the signatures.
 #include <cstdint>
 
 #include "storage/io.hpp"
@@ -159,47 +155,6 @@ TEST_F(Items, SignaturesAreBoundedAndSymlinkFree) {
     std::filesystem::create_symlink("elsewhere", item_path("signatures"));
     expect_error([&] { tree.open().read_signatures(image({1})); }, Errc::StorageCorrupt,
                  "/signatures: expected a regular file, found a symlink");
-}
-
-// A pipe stands in for a file whose fstat size is stale: the reader must trust what it reads.
-class ReadBounded : public ::testing::Test {
-  protected:
-    void SetUp() override {
-        int fds[2];
-        ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-        read_end.reset(fds[0]);
-        write_end.reset(fds[1]);
-    }
-    void feed(std::size_t bytes) {
-        std::string data(bytes, 'g');
-        ASSERT_EQ(::write(write_end.get(), data.data(), data.size()),
-                  static_cast<ssize_t>(data.size()));
-        write_end.reset();
-    }
-
-    UniqueFd read_end;
-    UniqueFd write_end;
-};
-
-TEST_F(ReadBounded, ReadsPastAStaleSizeUpToTheLimit) {
-    feed(5000);
-    auto bytes = detail::read_bounded(read_end.get(), 0, 5000, "pipe", 64);
-    EXPECT_EQ(bytes, std::string(5000, 'g'));
-    EXPECT_GE(bytes.capacity(), bytes.size() + 64);
-}
-
-TEST_F(ReadBounded, RefusesAFileThatGrowsPastTheLimit) {
-    feed(5001);
-    expect_error([&] { detail::read_bounded(read_end.get(), 10, 5000, "pipe"); },
-                 Errc::StorageCorrupt, "pipe: expected at most 5000 bytes, found more");
-}
-
-TEST_F(ReadBounded, RefusesByStatSizeBeforeReading) {
-    feed(1);
-    expect_error([&] { detail::read_bounded(read_end.get(), 5001, 5000, "pipe"); },
-                 Errc::StorageCorrupt, "pipe: expected at most 5000 bytes, found 5001");
-    char byte = 0;
-    EXPECT_EQ(::read(read_end.get(), &byte, 1), 1);  // nothing was consumed
 }
 
 }  // namespace
