@@ -1,11 +1,13 @@
 #include "config/config.hpp"
 
+#include <array>
 #include <limits>
 #include <string>
 
 #include "common/error.hpp"
 #include "common/file_read.hpp"
 #include "common/json.hpp"
+#include "common/key_table.hpp"
 
 namespace vmd::config {
 namespace {
@@ -50,45 +52,52 @@ auto level(json::Element element, const KeyContext& key, Parse parse) {
     }
 }
 
-void apply(Config& config, std::string_view name, json::Element value) {
-    const auto key = key_context(name);
-    if (name == "storage_root") {
-        config.storage_root = absolute_path(value, key);
-    } else if (name == "policy_path") {
-        config.policy_path = absolute_path(value, key);
-    } else if (name == "signature") {
-        config.signature = level(value, key, parse_signature_level);
-    } else if (name == "verity") {
-        config.verity = level(value, key, parse_verity_level);
-    } else if (name == "annotation_keys") {
-        config.annotation_keys = json::expect_string_array(value, key.context());
-        if (config.annotation_keys.empty()) {
-            fail(Errc::InvalidArgument, "{}: expected at least one key, found none", key.what);
-        }
-    } else if (name == "allowed_uids") {
-        config.allowed_uids.clear();
-        for (auto item : json::expect_array(value, key.context())) {
-            config.allowed_uids.push_back(
-                bounded<uid_t>(item, key, 0, std::numeric_limits<uid_t>::max() - 1));
-        }
-    } else if (name == "max_concurrent") {
-        config.max_concurrent = bounded<unsigned>(value, key, 1, 1024);
-    } else if (name == "max_json_bytes") {
-        config.max_json_bytes = bounded<std::uint64_t>(value, key, 1, 1ull << 32);
-    } else if (name == "max_manifest_bytes") {
-        config.max_manifest_bytes = bounded<std::uint64_t>(value, key, 1, 1ull << 30);
-    } else if (name == "max_layers") {
-        config.max_layers = bounded<unsigned>(value, key, 1, 4096);
-    } else if (name == "idle_exit_seconds") {
-        config.idle_exit_seconds = bounded<unsigned>(value, key, 0, 86400ULL * 365);
-    } else {
-        fail(Errc::InvalidArgument,
-             "{}: expected one of storage_root, policy_path, signature, verity, annotation_keys, "
-             "allowed_uids, max_concurrent, max_json_bytes, max_manifest_bytes, max_layers, "
-             "idle_exit_seconds; found an unknown key",
-             key.what);
-    }
-}
+using KeyReader = void (*)(Config& config, json::Element value, const KeyContext& key);
+
+// DESIGN §5's keys in its order, which is also the order of the "expected one of" list.
+constexpr std::array<KeyEntry<KeyReader>, 11> kKeys = {{
+    {"storage_root",
+     [](Config& c, json::Element v, const KeyContext& k) { c.storage_root = absolute_path(v, k); }},
+    {"policy_path",
+     [](Config& c, json::Element v, const KeyContext& k) { c.policy_path = absolute_path(v, k); }},
+    {"signature", [](Config& c, json::Element v,
+                     const KeyContext& k) { c.signature = level(v, k, parse_signature_level); }},
+    {"verity", [](Config& c, json::Element v,
+                  const KeyContext& k) { c.verity = level(v, k, parse_verity_level); }},
+    {"annotation_keys",
+     [](Config& c, json::Element v, const KeyContext& k) {
+         c.annotation_keys = json::expect_string_array(v, k.context());
+         if (c.annotation_keys.empty()) {
+             fail(Errc::InvalidArgument, "{}: expected at least one key, found none", k.what);
+         }
+     }},
+    {"allowed_uids",
+     [](Config& c, json::Element v, const KeyContext& k) {
+         c.allowed_uids.clear();
+         for (auto item : json::expect_array(v, k.context())) {
+             c.allowed_uids.push_back(
+                 bounded<uid_t>(item, k, 0, std::numeric_limits<uid_t>::max() - 1));
+         }
+     }},
+    {"max_concurrent",
+     [](Config& c, json::Element v, const KeyContext& k) {
+         c.max_concurrent = bounded<unsigned>(v, k, 1, 1024);
+     }},
+    {"max_json_bytes",
+     [](Config& c, json::Element v, const KeyContext& k) {
+         c.max_json_bytes = bounded<std::uint64_t>(v, k, 1, 1ULL << 32);
+     }},
+    {"max_manifest_bytes",
+     [](Config& c, json::Element v, const KeyContext& k) {
+         c.max_manifest_bytes = bounded<std::uint64_t>(v, k, 1, 1ULL << 30);
+     }},
+    {"max_layers", [](Config& c, json::Element v,
+                      const KeyContext& k) { c.max_layers = bounded<unsigned>(v, k, 1, 4096); }},
+    {"idle_exit_seconds",
+     [](Config& c, json::Element v, const KeyContext& k) {
+         c.idle_exit_seconds = bounded<unsigned>(v, k, 0, 86400ULL * 365);
+     }},
+}};
 
 }  // namespace
 
@@ -96,8 +105,15 @@ Config parse_config(std::string_view text) {
     auto doc = json::Document::parse(text, Errc::InvalidArgument, "config");
     auto object = json::expect_object(doc.root(), {Errc::InvalidArgument, "config"});
     Config config;
+    // expect_object has refused duplicate keys already.
     for (auto field : object) {
-        apply(config, field.key, field.value);
+        const auto key = key_context(field.key);
+        auto index = find_key(kKeys, field.key);
+        if (!index) {
+            fail(Errc::InvalidArgument, "{}: expected one of {}; found an unknown key", key.what,
+                 key_list(kKeys));
+        }
+        kKeys[*index].read(config, field.value, key);
     }
     return config;
 }

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/key_table.hpp"
 #include "storage/io.hpp"
 
 namespace vmd::storage::detail {
@@ -136,23 +137,28 @@ void check_map(json::Element value, const Where& where, bool uints) {
     }
 }
 
+// How one record field is read into its view; nullptr for "id", which is read first.
+template <typename View>
+using FieldReader = void (*)(View& view, json::Element value, const Where& at);
+template <typename View, std::size_t N>
+using FieldTable = std::array<KeyEntry<FieldReader<View>>, N>;
+
 // Each known key at most once; unknown keys are skipped, as containers/storage adds fields.
-template <std::size_t N>
-void for_each_known(json::Object object, const std::array<std::string_view, N>& keys,
-                    const Where& where, auto&& handle) {
-    std::uint32_t seen = 0;
+template <typename View, std::size_t N>
+void read_fields(json::Object object, const FieldTable<View, N>& table, const Where& where,
+                 View& view) {
+    SeenKeys<N> seen;
     for (auto field : object) {
-        for (std::size_t i = 0; i < N; ++i) {
-            if (field.key != keys[i]) {
-                continue;
-            }
-            if (seen & (1u << i)) {
-                fail(Errc::StorageCorrupt, "{}[{}]: expected key \"{}\" once, found it twice",
-                     where.file, where.index, field.key);
-            }
-            seen |= 1u << i;
-            handle(i, field.value, Where{where.file, where.index, keys[i]});
-            break;
+        auto index = find_key(table, field.key);
+        if (!index) {
+            continue;
+        }
+        if (!seen.mark(*index)) {
+            fail(Errc::StorageCorrupt, "{}[{}]: expected key \"{}\" once, found it twice",
+                 where.file, where.index, field.key);
+        }
+        if (auto read = table[*index].read) {
+            read(view, field.value, Where{where.file, where.index, table[*index].key});
         }
     }
 }
@@ -187,12 +193,11 @@ ParsedJson::~ParsedJson() {
 
 namespace {
 
-/// Appends one View per entry of `file`'s array: its index or file, its "id", then each other
-/// known key handed to `read(view, key's index in keys, value, where)`.
-template <typename View, std::size_t N, typename Read>
-void scan_entries(json::Element root, std::string_view file,
-                  const std::array<std::string_view, N>& keys, std::vector<View>& out,
-                  Read&& read) {
+/// Appends one View per entry of `file`'s array: its index or file, its "id", then the other
+/// fields of `table`.
+template <typename View, std::size_t N>
+void scan_entries(json::Element root, std::string_view file, const FieldTable<View, N>& table,
+                  std::vector<View>& out) {
     if (root.is_null()) {
         return;
     }
@@ -210,85 +215,74 @@ void scan_entries(json::Element root, std::string_view file,
             view.file = file;
         }
         view.id = required_id(object, {file, index, "id"});
-        for_each_known(object, keys, where, [&](std::size_t key, json::Element value, Where at) {
-            read(view, key, value, at);
-        });
+        read_fields(object, table, where, view);
         out.push_back(view);
         ++index;
     }
 }
 
+void read_flags(LayerView& view, json::Element value, const Where& at) {
+    if (value.is_null()) {
+        return;
+    }
+    if (!value.is_object()) {
+        json::expect_object(value, context(at.text()));
+    }
+    auto flags = value.get_object().value_unsafe();
+    if (auto incomplete = json::find(flags, "incomplete")) {
+        if (!incomplete->is_bool()) {
+            json::expect_bool(*incomplete,
+                              context(Where{at.file, at.index, "flags.incomplete"}.text()));
+        }
+        view.incomplete = incomplete->get_bool().value_unsafe();
+    }
+}
+
+constexpr FieldTable<ImageView, 8> kImageFields = {{
+    {"id", nullptr},
+    {"digest",
+     [](ImageView& v, json::Element e, const Where& at) { v.digest = opt_string(e, at); }},
+    {"names",
+     [](ImageView& v, json::Element e, const Where& at) { v.names = opt_string_array(e, at); }},
+    {"layer", [](ImageView& v, json::Element e, const Where& at) { v.top_layer = opt_id(e, at); }},
+    {"big-data-names", [](ImageView& v, json::Element e,
+                          const Where& at) { v.big_data_names = opt_string_array(e, at); }},
+    {"metadata",
+     [](ImageView& v, json::Element e, const Where& at) { v.metadata = opt_string(e, at); }},
+    {"big-data-digests",
+     [](ImageView&, json::Element e, const Where& at) { check_map(e, at, false); }},
+    {"big-data-sizes",
+     [](ImageView&, json::Element e, const Where& at) { check_map(e, at, true); }},
+}};
+
+constexpr FieldTable<LayerView, 3> kLayerFields = {{
+    {"id", nullptr},
+    {"parent", [](LayerView& v, json::Element e, const Where& at) { v.parent = opt_id(e, at); }},
+    {"flags", read_flags},
+}};
+
+constexpr FieldTable<ContainerView, 4> kContainerFields = {{
+    {"id", nullptr},
+    {"names",
+     [](ContainerView& v, json::Element e, const Where& at) { v.names = opt_string_array(e, at); }},
+    {"image", [](ContainerView& v, json::Element e, const Where& at) { v.image = opt_id(e, at); }},
+    {"layer", [](ContainerView& v, json::Element e, const Where& at) { v.layer = opt_id(e, at); }},
+}};
+
 }  // namespace
 
 std::vector<ImageView> scan_images(json::Element root) {
-    static constexpr std::array<std::string_view, 8> kKeys = {
-        "id",       "digest",           "names",         "layer", "big-data-names",
-        "metadata", "big-data-digests", "big-data-sizes"};
     std::vector<ImageView> out;
-    scan_entries(root, kImagesJson, kKeys, out,
-                 [](ImageView& view, std::size_t key, json::Element value, const Where& at) {
-                     switch (key) {
-                         case 1:
-                             view.digest = opt_string(value, at);
-                             break;
-                         case 2:
-                             view.names = opt_string_array(value, at);
-                             break;
-                         case 3:
-                             view.top_layer = opt_id(value, at);
-                             break;
-                         case 4:
-                             view.big_data_names = opt_string_array(value, at);
-                             break;
-                         case 5:
-                             view.metadata = opt_string(value, at);
-                             break;
-                         case 6:
-                         case 7:
-                             check_map(value, at, key == 7);
-                             break;
-                         default:  // "id", read already
-                             break;
-                     }
-                 });
+    scan_entries(root, kImagesJson, kImageFields, out);
     return out;
 }
 
 void scan_layers(json::Element root, std::string_view file, std::vector<LayerView>& out) {
-    static constexpr std::array<std::string_view, 3> kKeys = {"id", "parent", "flags"};
-    scan_entries(root, file, kKeys, out,
-                 [](LayerView& view, std::size_t key, json::Element value, const Where& at) {
-                     if (key == 1) {
-                         view.parent = opt_id(value, at);
-                     } else if (key == 2 && !value.is_null()) {
-                         if (!value.is_object()) {
-                             json::expect_object(value, context(at.text()));
-                         }
-                         auto flags = value.get_object().value_unsafe();
-                         if (auto incomplete = json::find(flags, "incomplete")) {
-                             if (!incomplete->is_bool()) {
-                                 json::expect_bool(
-                                     *incomplete,
-                                     context(Where{at.file, at.index, "flags.incomplete"}.text()));
-                             }
-                             view.incomplete = incomplete->get_bool().value_unsafe();
-                         }
-                     }
-                 });
+    scan_entries(root, file, kLayerFields, out);
 }
 
 void scan_containers(json::Element root, std::string_view file, std::vector<ContainerView>& out) {
-    static constexpr std::array<std::string_view, 4> kKeys = {"id", "names", "image", "layer"};
-    scan_entries(root, file, kKeys, out,
-                 [](ContainerView& view, std::size_t key, json::Element value, const Where& at) {
-                     if (key == 1) {
-                         view.names = opt_string_array(value, at);
-                     } else if (key == 2) {
-                         view.image = opt_id(value, at);
-                     } else if (key == 3) {
-                         view.layer = opt_id(value, at);
-                     }
-                 });
+    scan_entries(root, file, kContainerFields, out);
 }
 
 bool has_name(const std::optional<json::Array>& names, std::string_view name) {
