@@ -107,6 +107,7 @@ void append_config(sd_bus_message* message, const config::Config& config) {
     dict.u32("max_concurrent", config.max_concurrent);
     dict.u64("max_json_bytes", config.max_json_bytes);
     dict.u64("max_manifest_bytes", config.max_manifest_bytes);
+    dict.u64("max_blob_bytes", config.max_blob_bytes);
     dict.u32("max_layers", config.max_layers);
     dict.u32("idle_exit_seconds", config.idle_exit_seconds);
     dict.finish();

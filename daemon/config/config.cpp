@@ -55,7 +55,7 @@ auto level(json::Element element, const KeyContext& key, Parse parse) {
 using KeyReader = void (*)(Config& config, json::Element value, const KeyContext& key);
 
 // DESIGN §5's keys in its order, which is also the order of the "expected one of" list.
-constexpr std::array<KeyEntry<KeyReader>, 11> kKeys = {{
+constexpr std::array<KeyEntry<KeyReader>, 12> kKeys = {{
     {"storage_root",
      [](Config& c, json::Element v, const KeyContext& k) { c.storage_root = absolute_path(v, k); }},
     {"policy_path",
@@ -90,6 +90,10 @@ constexpr std::array<KeyEntry<KeyReader>, 11> kKeys = {{
     {"max_manifest_bytes",
      [](Config& c, json::Element v, const KeyContext& k) {
          c.max_manifest_bytes = bounded<std::uint64_t>(v, k, 1, 1ULL << 30);
+     }},
+    {"max_blob_bytes",
+     [](Config& c, json::Element v, const KeyContext& k) {
+         c.max_blob_bytes = bounded<std::uint64_t>(v, k, 1, 1ULL << 40);
      }},
     {"max_layers", [](Config& c, json::Element v,
                       const KeyContext& k) { c.max_layers = bounded<unsigned>(v, k, 1, 4096); }},

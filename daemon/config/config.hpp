@@ -25,6 +25,7 @@ struct Config {
     unsigned max_concurrent = 16;
     std::uint64_t max_json_bytes = 64ull << 20;
     std::uint64_t max_manifest_bytes = 4ull << 20;
+    std::uint64_t max_blob_bytes = 1ull << 30;
     unsigned max_layers = 128;
     unsigned idle_exit_seconds = 30;
 };

@@ -11,9 +11,6 @@
 namespace vmd::service {
 namespace {
 
-// Blobs hold metadata only (file contents live in diff/); a bigger one is not a composefs blob.
-constexpr std::uint64_t kMaxBlobBytes = 1ull << 30;
-
 Levels checked_levels(const mount::KernelFeatures& kernel, Levels levels) {
     if (levels.verity == VerityLevel::Enforce) {
         if (!kernel.fs_verity) {
@@ -168,12 +165,12 @@ VerifiedImage verify_image(const config::Config& config, const mount::KernelFeat
         } else if (levels.verity == VerityLevel::Digest) {
             if (keep_blobs) {
                 // The bytes mounted are the bytes measured: a sealed copy nobody can change.
-                auto copy = mount::sealed_copy(layer.blob.get(), kMaxBlobBytes);
+                auto copy = mount::sealed_copy(layer.blob.get(), store.limits().max_blob_bytes);
                 layer.blob = std::move(copy.memfd);
                 layer.source = mount::ErofsSourceKind::Loop;
                 digest = copy.digest;
             } else {
-                digest = verity::digest_fd(layer.blob.get());
+                digest = verity::digest_fd(layer.blob.get(), store.limits().max_blob_bytes);
             }
         }
         if (parsed) {

@@ -19,7 +19,8 @@ std::int64_t now_ns() {
 }
 
 storage::Limits store_limits(const config::Config& config) {
-    return {config.max_json_bytes, config.max_manifest_bytes, config.max_layers};
+    return {config.max_json_bytes, config.max_manifest_bytes, config.max_blob_bytes,
+            config.max_layers};
 }
 
 }  // namespace

@@ -96,7 +96,12 @@ std::vector<LayerRecord> Store::layer_chain(const ImageRecord& image) const {
 UniqueFd Store::open_layer_blob(std::string_view layer_id) const {
     detail::require_full_id(layer_id, "layer ID", Errc::StorageCorrupt);
     auto path = fmt::format("overlay/{}/composefs-data/composefs.blob", layer_id);
-    return std::move(detail::open_regular(root_.get(), path, false)->fd);
+    auto file = detail::open_regular(root_.get(), path, false);
+    if (file->size > limits_.max_blob_bytes) {
+        fail(Errc::StorageCorrupt, "{}: expected at most {} bytes (max_blob_bytes), found {}", path,
+             limits_.max_blob_bytes, file->size);
+    }
+    return std::move(file->fd);
 }
 
 UniqueFd Store::open_layer_dir(std::string_view layer_id, std::string_view subdir) const {

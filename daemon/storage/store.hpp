@@ -18,6 +18,7 @@ namespace vmd::storage {
 struct Limits {
     std::uint64_t max_json_bytes = 64ull << 20;     // images.json, layers.json, containers.json
     std::uint64_t max_manifest_bytes = 4ull << 20;  // the manifest and the signatures item
+    std::uint64_t max_blob_bytes = 1ull << 30;      // a layer's composefs blob
     std::size_t max_layers = 128;
 };
 
@@ -80,7 +81,9 @@ class Store {
     /// The image's "signatures" item split by signature_sizes; empty when it has none.
     std::vector<std::string> read_signatures(const ImageRecord& image) const;
 
-    /// overlay/<layer>/composefs-data/composefs.blob, opened O_RDONLY; must be a regular file.
+    /// overlay/<layer>/composefs-data/composefs.blob, opened O_RDONLY; must be a regular file
+    /// of at most max_blob_bytes (by fstat; else Error(StorageCorrupt) naming the bound and the
+    /// size). The store may still grow it: whoever reads it bounds the read by the same limit.
     UniqueFd open_layer_blob(std::string_view layer_id) const;
     /// overlay/<layer>/<subdir> ("diff" or "work") as an O_PATH directory fd.
     UniqueFd open_layer_dir(std::string_view layer_id, std::string_view subdir) const;

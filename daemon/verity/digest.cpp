@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -145,14 +146,18 @@ Sha256 digest_bytes(std::span<const std::byte> data) {
     return hasher.finish();
 }
 
-Sha256 digest_fd(int fd) {
+Sha256 digest_fd(int fd, std::uint64_t max_bytes) {
     FsVerityHasher hasher;
     // Not zero-filled, and small enough to be reused from the heap rather than mapped anew.
     constexpr std::size_t kBufferSize = std::size_t{64} << 10;
     const auto buffer = std::make_unique_for_overwrite<std::byte[]>(kBufferSize);
     off_t offset = 0;
     for (;;) {
-        ssize_t n = ::pread(fd, buffer.get(), kBufferSize, offset);
+        // One byte past the bound is enough to know the file is too long.
+        const std::uint64_t room = max_bytes - static_cast<std::uint64_t>(offset);
+        const auto want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(kBufferSize, room == UINT64_MAX ? room : room + 1));
+        ssize_t n = ::pread(fd, buffer.get(), want, offset);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -163,8 +168,13 @@ Sha256 digest_fd(int fd) {
         if (n == 0) {
             break;
         }
-        hasher.update({buffer.get(), static_cast<std::size_t>(n)});
         offset += n;
+        if (static_cast<std::uint64_t>(offset) > max_bytes) {
+            fail(Errc::StorageCorrupt,
+                 "fs-verity digest: expected a file of at most {} bytes, found at least {}",
+                 max_bytes, offset);
+        }
+        hasher.update({buffer.get(), static_cast<std::size_t>(n)});
     }
     return hasher.finish();
 }

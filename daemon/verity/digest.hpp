@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -36,9 +37,10 @@ class FsVerityHasher {
 
 /// The fs-verity digest of `data`.
 Sha256 digest_bytes(std::span<const std::byte> data);
-/// The fs-verity digest of the whole file behind `fd`, read with pread from offset 0.
-/// Throws Error(StorageCorrupt) when the file cannot be read.
-Sha256 digest_fd(int fd);
+/// The fs-verity digest of the whole file behind `fd`, read with pread from offset 0. A file
+/// longer than `max_bytes` is refused after reading at most max_bytes + 1 bytes, never digested
+/// in part. Unreadable or too long: Error(StorageCorrupt).
+Sha256 digest_fd(int fd, std::uint64_t max_bytes = std::numeric_limits<std::uint64_t>::max());
 
 /// "sha256:<64 lowercase hex>".
 std::string to_string(const Sha256& digest);

@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               "configured paths are absolute");
         check(!config.annotation_keys.empty(), "at least one annotation key");
         check(config.max_concurrent >= 1 && config.max_layers >= 1, "limits are positive");
-        check(config.max_json_bytes >= 1 && config.max_manifest_bytes >= 1,
+        check(config.max_json_bytes >= 1 && config.max_manifest_bytes >= 1 &&
+                  config.max_blob_bytes >= 1,
               "byte limits are positive");
     });
     return 0;

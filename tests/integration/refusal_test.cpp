@@ -1,5 +1,6 @@
 // Every attack on the store is a typed refusal; the daemon stays healthy and leaks nothing.
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <ostream>
 
@@ -131,6 +132,32 @@ TEST(Authorization, CallerWhoseUidIsNotAllowedIsRefused) {
 TEST(Authorization, RootIsRefusedWhenNotListed) {
     DaemonEnv env(sample_store(), {{"allowed_uids", "[4242]"}});
     expect_refused(env.ctl({"verify", std::string(kDemoName)}), "AccessDenied", "uid 0");
+}
+
+// max_blob_bytes over the bus, at the levels this host can serve (enforce needs fs-verity: the
+// VM test asks for it): Verify and Mount both refuse a blob one byte over the bound.
+TEST(BlobBound, EveryLevelAndMethodRefusesABlobOverMaxBlobBytes) {
+    auto spec = sample_store();
+    TempDir sizes_dir;
+    const auto sizes_store = build_store(spec, sizes_dir.path());
+    const auto& bottom = sizes_store.image().layers.front().id;
+    const auto size = std::filesystem::file_size(blob_path(sizes_store.paths.store, bottom));
+    DaemonEnv env(spec, {{"verity", "\"off\""}, {"max_blob_bytes", std::to_string(size - 1)}});
+    // The store builder is deterministic: the daemon's store has the same bottom blob.
+    ASSERT_EQ(env.store().image().layers.front().id, bottom);
+    ASSERT_EQ(std::filesystem::file_size(blob_path(env.store().paths.store, bottom)), size);
+    const std::string says = "composefs.blob: expected at most " + std::to_string(size - 1) +
+                             " bytes (max_blob_bytes), found " + std::to_string(size);
+    MountPoint target(env.dir() / "rootfs");
+    for (std::string level : {"off", "digest"}) {
+        SCOPED_TRACE(level);
+        expect_refused(env.ctl({"verify", std::string(kDemoName), "--verity", level}),
+                       "StorageCorrupt", says);
+        expect_refused(
+            env.ctl({"mount", std::string(kDemoName), "--target", target.str(), "--verity", level}),
+            "StorageCorrupt", says);
+    }
+    EXPECT_TRUE(env.daemon().running());
 }
 
 }  // namespace

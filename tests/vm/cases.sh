@@ -286,6 +286,27 @@ case_kill_while_staged() { # NAME
     fi
 }
 
+# With max_blob_bytes 1, Verify and Mount at enforce refuse the first blob by its size, before
+# any measure or mount: StorageCorrupt naming the bound.
+case_blob_bound() { # NAME
+    if ! stop_daemon || ! start_daemon /vmdisk/vm/verity-mountd-small-blob.json; then
+        fail "$1" "verity-mountd did not restart with max_blob_bytes 1"
+        return
+    fi
+    ctl_mount enforce /mnt/t
+    mount_rc=$?
+    [ $mount_rc != 0 ] || umount /mnt/t
+    verity-mountctl verify "$IMAGE_NAME" --verity enforce >/tmp/verify.out 2>/tmp/verify.err
+    verify_rc=$?
+    want='^io.containers.VerityMount1.Error.StorageCorrupt: .*expected at most 1 bytes (max_blob_bytes)'
+    if [ $mount_rc = 1 ] && grep -q "$want" /tmp/ctl.err &&
+        [ $verify_rc = 1 ] && grep -q "$want" /tmp/verify.err; then
+        pass "$1"
+    else
+        fail "$1" "mount: exit $mount_rc: $(cat /tmp/ctl.err); verify: exit $verify_rc: $(cat /tmp/verify.err)"
+    fi
+}
+
 run_cases() {
     case_status
     mount_and_compare "enforce-reads-all" "$expected"
@@ -296,6 +317,7 @@ run_cases() {
     mount_and_compare "restored-store-mounts" "$expected"
     case_container "container-read-write"
     case_kill_while_staged "kill-while-staged-leaves-no-mount"
+    case_blob_bound "blob-over-max-blob-bytes-refused"
 
     # Timings: a daemon whose floor is digest, so both levels can be asked for.
     if ! stop_daemon; then

@@ -12,6 +12,7 @@
 #   vm/case.env        shell variables for init.sh (image, layers, the objects the cases swap)
 #   vm/expected.txt    the rootfs as the host's kernel reads it: "TYPE SHA256|- ./PATH" a line
 #   vm/verity-mountd-digest.json   the same config with the floor at digest (for the timings)
+#   vm/verity-mountd-small-blob.json   the same config with max_blob_bytes 1 (every blob too big)
 #   bench/             with VMD_BENCH set (tests/bench/run.sh --vm): a 10-layer image, enforce,
 #                      for the benchmark's Mount() vs raw mount figure
 set -euo pipefail
@@ -56,6 +57,7 @@ jq -e --arg store "$store_in_guest" '.verity == "enforce" and .storage_root == $
     >/dev/null ||
     die "$config is not an enforce config with guest paths"
 jq '.verity = "digest"' "$config" >"$root/vm/verity-mountd-digest.json"
+jq '.max_blob_bytes = 1' "$config" >"$root/vm/verity-mountd-small-blob.json"
 
 if [ -n "${VMD_BENCH:-}" ]; then
     "$fixture_bin" create --dir "$root/bench" --paths-as "$guest_root/bench" --verity enforce \

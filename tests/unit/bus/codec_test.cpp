@@ -204,11 +204,11 @@ TEST(Reply, StatusHasVersionKernelConfigAndCounters) {
     EXPECT_EQ(kernel.at("erofs_file_backed").text, "false");
     EXPECT_EQ(kernel.at("detached_layers").text, "true");
     const auto& effective = dict["config"].dict;
-    EXPECT_THAT(
-        keys_and_types(effective),
-        ElementsAre("allowed_uids:au", "annotation_keys:as", "idle_exit_seconds:u",
-                    "max_concurrent:u", "max_json_bytes:t", "max_layers:u", "max_manifest_bytes:t",
-                    "policy_path:s", "signature:s", "storage_root:s", "verity:s"));
+    EXPECT_THAT(keys_and_types(effective),
+                ElementsAre("allowed_uids:au", "annotation_keys:as", "idle_exit_seconds:u",
+                            "max_blob_bytes:t", "max_concurrent:u", "max_json_bytes:t",
+                            "max_layers:u", "max_manifest_bytes:t", "policy_path:s", "signature:s",
+                            "storage_root:s", "verity:s"));
     EXPECT_EQ(effective.at("storage_root").text, config.storage_root.string());
     EXPECT_EQ(effective.at("policy_path").text, config.policy_path.string());
     EXPECT_EQ(effective.at("signature").text, "check");
@@ -219,6 +219,7 @@ TEST(Reply, StatusHasVersionKernelConfigAndCounters) {
     EXPECT_EQ(effective.at("max_concurrent").text, "3");
     EXPECT_EQ(effective.at("max_json_bytes").text, std::to_string(config.max_json_bytes));
     EXPECT_EQ(effective.at("max_manifest_bytes").text, std::to_string(config.max_manifest_bytes));
+    EXPECT_EQ(effective.at("max_blob_bytes").text, std::to_string(config.max_blob_bytes));
     EXPECT_EQ(effective.at("max_layers").text, "128");
     EXPECT_EQ(effective.at("idle_exit_seconds").text, "0");
 }

@@ -23,6 +23,7 @@ TEST(Config, EmptyObjectGivesDesignDefaults) {
     EXPECT_EQ(config.max_concurrent, 16u);
     EXPECT_EQ(config.max_json_bytes, 67108864u);
     EXPECT_EQ(config.max_manifest_bytes, 4194304u);
+    EXPECT_EQ(config.max_blob_bytes, 1073741824u);
     EXPECT_EQ(config.max_layers, 128u);
     EXPECT_EQ(config.idle_exit_seconds, 30u);
 }
@@ -31,7 +32,8 @@ TEST(Config, EveryKeyIsRead) {
     auto config = parse_config(R"({"storage_root": "/s", "policy_path": "/p.json",
         "signature": "check", "verity": "digest", "annotation_keys": ["a", "b"],
         "allowed_uids": [0, 1000], "max_concurrent": 2, "max_json_bytes": 100,
-        "max_manifest_bytes": 50, "max_layers": 3, "idle_exit_seconds": 0})");
+        "max_manifest_bytes": 50, "max_blob_bytes": 70, "max_layers": 3,
+        "idle_exit_seconds": 0})");
     EXPECT_EQ(config.storage_root, "/s");
     EXPECT_EQ(config.policy_path, "/p.json");
     EXPECT_EQ(config.signature, SignatureLevel::Check);
@@ -41,6 +43,7 @@ TEST(Config, EveryKeyIsRead) {
     EXPECT_EQ(config.max_concurrent, 2u);
     EXPECT_EQ(config.max_json_bytes, 100u);
     EXPECT_EQ(config.max_manifest_bytes, 50u);
+    EXPECT_EQ(config.max_blob_bytes, 70u);
     EXPECT_EQ(config.max_layers, 3u);
     EXPECT_EQ(config.idle_exit_seconds, 0u);
 }
@@ -72,6 +75,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{R"({"max_layers": 0})",
                   R"(config key "max_layers": expected 1 to 4096, found 0)"},
         BadConfig{R"({"max_concurrent": -1})", R"(config key "max_concurrent")"},
+        BadConfig{R"({"max_blob_bytes": 0})",
+                  R"(config key "max_blob_bytes": expected 1 to 1099511627776, found 0)"},
         BadConfig{
             R"({"signature": "maybe"})",
             R"(config key "signature": signature level: expected off, check or require, found "maybe")"},
@@ -102,7 +107,7 @@ TEST(Config, UnknownKeyMessageListsExactlyTheKeysItAccepts) {
     for (std::string key; std::getline(list, key, ',');) {
         listed.push_back(key.substr(key.find_first_not_of(' ')));
     }
-    EXPECT_EQ(listed.size(), 11U) << message;  // every key of DESIGN §5
+    EXPECT_EQ(listed.size(), 12U) << message;  // every key of DESIGN §5
     for (const auto& key : listed) {
         // A value of the wrong type for every key: refused, but never as unknown.
         try {

@@ -213,6 +213,18 @@ TEST_F(LayerFiles, BlobThatIsNotARegularFileIsRefused) {
                  "composefs.blob: expected a regular file, found a directory");
 }
 
+TEST_F(LayerFiles, BlobOverMaxBlobBytesIsRefusedAtOpen) {
+    tree.write(blob().lexically_relative(tree.root()), "erofs-bytes");
+    Limits limits;
+    limits.max_blob_bytes = 11;
+    EXPECT_TRUE(tree.open(limits).open_layer_blob(kL1));
+    limits.max_blob_bytes = 10;
+    expect_error([&] { tree.open(limits).open_layer_blob(kL1); }, Errc::StorageCorrupt,
+                 "overlay/" + kL1 +
+                     "/composefs-data/composefs.blob: expected at most 10 bytes "
+                     "(max_blob_bytes), found 11");
+}
+
 TEST_F(LayerFiles, SymlinkedDirectoryOnTheWayToTheBlobIsRefused) {
     tree.write("real/composefs.blob", "x");
     std::filesystem::create_directories(layer_dir());

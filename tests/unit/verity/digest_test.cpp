@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "fixtures/test_env.hpp"
 
@@ -68,6 +69,24 @@ TEST(Digest, DiffersWhenOneByteChanges) {
     std::string b = a;
     b[5000] = 'y';
     EXPECT_NE(digest_bytes(std::as_bytes(std::span(a))), digest_bytes(std::as_bytes(std::span(b))));
+}
+
+TEST(Digest, FdLongerThanTheBoundIsRefusedNotDigestedInPart) {
+    TempDir dir;
+    auto path = dir.path() / "data";
+    const std::string content = random_bytes(3 * 4096 + 5, 7);
+    vmd::testing::write_file(path, content);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd);
+    EXPECT_EQ(digest_fd(fd.get(), content.size()), digest_bytes(std::as_bytes(std::span(content))));
+    try {
+        digest_fd(fd.get(), 4096);
+        ADD_FAILURE() << "a file of " << content.size() << " bytes passed a bound of 4096";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.code(), Errc::StorageCorrupt);
+        EXPECT_EQ(error.message(),
+                  "fs-verity digest: expected a file of at most 4096 bytes, found at least 4097");
+    }
 }
 
 TEST(Digest, StringFormIsPrefixedLowercaseHex) {
