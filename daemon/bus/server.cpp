@@ -147,12 +147,17 @@ class Server {
         return sd_event_exit(sd_event_source_get_event(source), 0);
     }
 
-    /// Exits when idle long enough with nothing in flight; otherwise fires again when it could be.
+    /// Exits when idle long enough with nothing in flight and no peer connected; otherwise fires
+    /// again when it could be.
     static int on_idle_timer(sd_event_source* source, uint64_t, void* userdata) {
         auto* self = static_cast<Server*>(userdata);
         const std::uint64_t limit = self->service_.config().idle_exit_seconds;
         std::uint64_t wait = limit;
-        if (!self->dispatcher_->busy()) {
+        // A peer is accepted as it connects, before it has authenticated and sent its call:
+        // exiting then would reset its connection. (A peer still in the listening socket's
+        // backlog is fine: systemd starts the service again for it.)
+        const bool peer_connected = self->peers_ && self->peers_->connections() > 0;
+        if (!self->dispatcher_->busy() && !peer_connected) {
             const auto since_reply = std::chrono::duration_cast<std::chrono::seconds>(
                 std::chrono::steady_clock::now() - self->dispatcher_->last_reply());
             const std::uint64_t idle = std::min<std::uint64_t>(

@@ -130,6 +130,23 @@ TEST_F(PeerTest, BusClientGetsAUniqueNameFromHello) {
     EXPECT_EQ(result.error_name, kError + "ImageNotFound");
 }
 
+// A client is accepted as it connects, before it authenticates and calls: the daemon exiting idle
+// meanwhile reset verity-mountctl's connection under systemd (tests/vm/system, check 4). While a
+// peer is connected the daemon stays; once it hangs up, the daemon exits by itself.
+TEST_F(PeerTest, IdleExitWaitsWhileAPeerIsConnected) {
+    auto config = store_.config();
+    config.idle_exit_seconds = 1;
+    start(config);
+    {
+        auto peer = raw_connect(socket_path_);
+        // Three idle periods pass (the timer fires every second): the input of this test, not a
+        // synchronisation. A starved machine can only make it pass without the fix, never fail.
+        EXPECT_EQ(server_->wait_for(std::chrono::seconds(3)), std::nullopt);
+    }
+    EXPECT_EQ(server_->wait(), 0);
+    server_.reset();
+}
+
 TEST_F(PeerTest, DirectClientWithoutHelloWorks) {
     start();
     auto client = connect(address(), /*bus_client=*/false);
