@@ -70,8 +70,28 @@ if [ ! -f "$tarball" ]; then
         die "apt knows no $suite repository (apt-get indextargets): add one to apt's sources"
     log "mmdebstrap $suite (${#packages[@]} packages) from: $(awk '{print $2 "@" $3}' \
         "$work/sources.list" | paste -sd' ')"
-    mmdebstrap --quiet "${mmdebstrap_options[@]}" "$suite" "$work/debian.tar" "$work/sources.list" \
-        >&2 || die "mmdebstrap failed"
+    # apt retries each download, and the whole run is tried twice (a mirror can drop a file);
+    # mmdebstrap's log is shown when the last try fails. Acquire::Retries is apt's, not part of
+    # the tree: not in the cache key.
+    for try in 1 2; do
+        # mmdebstrap hands apt hooks a pipe as `cat >&N` run by dash, which takes one-digit fds
+        # only: with the locks of this script and run.sh (and whatever CTest leaves open) on
+        # 3..9, the pipe got fd 10 and dash refused it ("apt download failed"). So the child
+        # starts with 3..9 closed; the parent keeps its lock.
+        if (
+            for fd in 3 4 5 6 7 8 9; do eval "exec $fd>&-"; done
+            exec mmdebstrap --aptopt='Acquire::Retries "5"' "${mmdebstrap_options[@]}" "$suite" \
+                "$work/debian.tar" "$work/sources.list"
+        ) >"$work/mmdebstrap.log" 2>&1; then
+            break
+        fi
+        log "mmdebstrap failed (try $try of 2): $(grep -m3 '^E:' "$work/mmdebstrap.log" | paste -sd' ')"
+        if [ "$try" = 2 ]; then
+            tail -n 40 "$work/mmdebstrap.log" >&2
+            die "mmdebstrap failed"
+        fi
+        rm -f "$work/debian.tar"
+    done
     mv "$work/debian.tar" "$tarball"
     printf '%s\n' "${packages[@]}" >"${tarball%.tar}.packages"
     log "mmdebstrap took $((($(date +%s%N) - t0) / 1000000)) ms: $(du -m "$tarball" | cut -f1) MB"
