@@ -119,6 +119,9 @@ PodmanEnv::PodmanEnv(const std::vector<ContainerSpec>& containers,
     run_root_ = env_->dir() / "run";
 
     const auto& etc = conf_dir_.path();
+    // As readable as the real /etc/containers: rootless podman reads it too.
+    fs::permissions(etc, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
     write_file(etc / "containers.conf", containers_conf());
     write_file(etc / "storage.conf", storage_conf(store().paths.store, run_root_));
     write_file(etc / "policy.json", R"({"default":[{"type":"insecureAcceptAnything"}]})");
@@ -163,11 +166,11 @@ RunResult PodmanEnv::podman_binary(const fs::path& binary, const std::vector<std
     return run(argv);
 }
 
-std::uint64_t PodmanEnv::requests() {
+std::uint64_t PodmanEnv::counter(std::string_view name) {
     auto status = env_->ctl({"status", "--json"});
     std::smatch match;
-    static const std::regex kRequests(R"re("requests"\s*:\s*(\d+))re");
-    if (status.exit_code != 0 || !std::regex_search(status.out, match, kRequests)) {
+    const std::regex pattern("\"" + std::string(name) + R"re("\s*:\s*(\d+))re");
+    if (status.exit_code != 0 || !std::regex_search(status.out, match, pattern)) {
         throw std::runtime_error("verity-mountctl status --json: exit " +
                                  std::to_string(status.exit_code) + ": " + status.out + status.err);
     }
@@ -186,16 +189,20 @@ std::vector<fs::path> PodmanEnv::mounts_at_or_below(const fs::path& dir) {
     return mounts_below(dir);
 }
 
-std::vector<fs::path> PodmanEnv::wait_for_no_mounts_below(const fs::path& dir, int seconds) {
-    // Polls a condition that another process brings about; the bound only keeps a broken
-    // cleanup from hanging the test, the test then fails on what is left.
+bool PodmanEnv::eventually(const std::function<bool()>& condition, int seconds) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-    auto left = mounts_below(dir);
-    while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        left = mounts_below(dir);
     }
-    return left;
+    return true;
+}
+
+std::vector<fs::path> PodmanEnv::wait_for_no_mounts_below(const fs::path& dir, int seconds) {
+    eventually([&] { return mounts_below(dir).empty(); }, seconds);
+    return mounts_below(dir);
 }
 
 std::string PodmanEnv::container_layer(const std::string& container) {

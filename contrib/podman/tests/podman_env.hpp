@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,8 +51,13 @@ class PodmanEnv {
                             const std::vector<std::string>& args,
                             const std::vector<std::string>& env = {});
 
-    /// The daemon's `requests` counter (GetStatus through verity-mountctl).
-    std::uint64_t requests();
+    /// The daemon's `requests` counter (GetStatus through verity-mountctl): every Mount, refused
+    /// or not.
+    std::uint64_t requests() { return counter("requests"); }
+    /// The daemon's `refusals` counter.
+    std::uint64_t refusals() { return counter("refusals"); }
+    /// One of the daemon's counters by its GetStatus name.
+    std::uint64_t counter(std::string_view name);
     /// Writes /etc/containers/containers.conf.d/50-verity.conf (the private one).
     void write_dropin(std::string_view text);
 
@@ -61,6 +67,10 @@ class PodmanEnv {
     /// The sample image's name.
     std::string image() const;
 
+    /// Polls `condition` until it holds (true) or `seconds` passed (false): for what another
+    /// process brings about, e.g. conmon's exit command; the bound only keeps a broken podman from
+    /// hanging the test, which then fails on what it finds.
+    static bool eventually(const std::function<bool()>& condition, int seconds = 60);
     /// Waits until no mount is left at or below `dir` (a cleanup that another process does), at
     /// most `seconds`; returns what is left.
     static std::vector<std::filesystem::path> wait_for_no_mounts_below(
