@@ -13,6 +13,7 @@
 
 #include "bus/options.hpp"
 #include "bus/reply.hpp"
+#include "storage/store.hpp"
 
 namespace vmd::bus {
 
@@ -320,6 +321,7 @@ void Dispatcher::send_replies() noexcept {
 
 int Dispatcher::on_trim_timer(sd_event_source*, uint64_t, void* userdata) {
     if (static_cast<Dispatcher*>(userdata)->pending_.empty()) {
+        storage::release_large_parsers();
         ::malloc_trim(0);
     }
     return 0;

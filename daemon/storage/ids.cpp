@@ -13,8 +13,14 @@ constexpr std::size_t kFullIdLength = 64;
 constexpr std::size_t kMinPrefixLength = 12;
 
 bool is_lower_hex(std::string_view text) {
-    return std::all_of(text.begin(), text.end(),
-                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    // No early exit, so the loop vectorizes: a big store's records hold 100,000 IDs.
+    bool bad = false;
+    for (char c : text) {
+        const auto digit = static_cast<unsigned char>(c - '0');
+        const auto letter = static_cast<unsigned char>(c - 'a');
+        bad |= digit > 9 && letter > 5;
+    }
+    return !bad;
 }
 
 // containers/storage keeps a key as the file name only when it is made of these characters.

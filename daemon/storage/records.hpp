@@ -42,6 +42,9 @@ class ParsedJson {
     json::Element root_;
 };
 
+/// The largest capacity (bytes) among the parsers the pool keeps idle (0 when none).
+std::size_t largest_idle_parser_capacity();
+
 /// The fields of one images.json entry that the daemon uses, type-checked.
 struct ImageView {
     std::size_t index = 0;

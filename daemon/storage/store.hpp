@@ -95,6 +95,10 @@ class Store {
     Limits limits_;
 };
 
+/// Frees the JSON parser buffers that a big store's files grew past 8 MiB; the transport calls
+/// it once no request is in flight for a while (until then they are reused).
+void release_large_parsers() noexcept;
+
 /// openat2(dirfd, path, flags | O_CLOEXEC) with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 /// RESOLVE_NO_MAGICLINKS. Throws Error(code) naming `path` on failure (ENOENT included).
 UniqueFd open_beneath(int dirfd, std::string_view path, int flags,
