@@ -1,27 +1,13 @@
 // composefs mounts with the new mount API: EROFS from a blob fd, then the overlay, detached.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 #include <vector>
 
 #include "common/unique_fd.hpp"
 #include "mount/kernel_features.hpp"
-#include "verity/digest.hpp"
 
 namespace vmd::mount {
-
-/// A copy of a file in a memfd sealed against any change, and the fs-verity digest of what the
-/// memfd holds. Larger than max_bytes: Error(StorageCorrupt).
-struct SealedCopy {
-    UniqueFd memfd;
-    verity::Sha256 digest{};
-};
-/// Copies the whole file behind `source_fd` (from offset 0; the fd's offset is not used) into a
-/// memfd sealed with F_SEAL_WRITE|SHRINK|GROW|SEAL, then digests the sealed memfd, so what gets
-/// mounted is exactly what was measured. More than `max_bytes`: Error(StorageCorrupt) naming
-/// both sizes; unreadable source: Error(StorageCorrupt).
-SealedCopy sealed_copy(int source_fd, std::uint64_t max_bytes);
 
 /// False when the blob starts with the composefs header and its flags say "no ACLs" (mount with
 /// noacl); true for a plain EROFS image (no header). Call only after the blob's digest was

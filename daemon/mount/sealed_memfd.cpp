@@ -1,4 +1,5 @@
-// sealed_copy: the digest level's copy of a blob into memory nobody can change any more.
+#include "mount/sealed_memfd.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
@@ -11,7 +12,6 @@
 #include <cstring>
 
 #include "common/error.hpp"
-#include "mount/composefs.hpp"
 
 namespace vmd::mount {
 namespace {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.hpp"
+#include "mount/sealed_memfd.hpp"
 #include "storage/manifest.hpp"
 #include "trust/evaluate.hpp"
 #include "trust/policy/reference.hpp"

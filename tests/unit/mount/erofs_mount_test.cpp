@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "mount/composefs.hpp"
+#include "mount/sealed_memfd.hpp"
 #include "mount_test_support.hpp"
 
 namespace vmd::mount::test {

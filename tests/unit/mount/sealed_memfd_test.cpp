@@ -7,7 +7,7 @@
 #include <random>
 
 #include "common/error.hpp"
-#include "mount/composefs.hpp"
+#include "mount/sealed_memfd.hpp"
 #include "mount_test_support.hpp"
 
 namespace vmd::mount::test {
