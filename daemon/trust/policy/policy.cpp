@@ -1,17 +1,12 @@
 #include "trust/policy/policy.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 
 #include "common/error.hpp"
+#include "common/file_read.hpp"
 #include "common/json.hpp"
 #include "common/trusted_file_cache.hpp"
-#include "common/unique_fd.hpp"
 #include "trust/policy/grammar.hpp"
 #include "trust/policy/policy_data.hpp"
 
@@ -26,42 +21,6 @@ constexpr std::array<std::string_view, 11> kKnownTransports = {
     "atomic", "containers-storage", "dir",    "docker", "docker-archive", "docker-daemon",
     "oci",    "oci-archive",        "ostree", "sif",    "tarball",
 };
-
-// Reads a whole regular file, refusing anything larger than `max_bytes`.
-std::string read_bounded(const std::filesystem::path& path, std::uint64_t max_bytes,
-                         std::string_view what) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) {
-        fail_errno(Errc::PolicyInvalid, errno, fmt::format("{}: open {}", what, path.string()));
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
-        fail_errno(Errc::PolicyInvalid, errno, fmt::format("{}: stat {}", what, path.string()));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        fail(Errc::PolicyInvalid, "{}: expected a regular file at {}, found another file type",
-             what, path.string());
-    }
-    std::string out;
-    std::array<char, 65536> buffer{};
-    while (true) {
-        ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            fail_errno(Errc::PolicyInvalid, errno, fmt::format("{}: read {}", what, path.string()));
-        }
-        if (n == 0) {
-            return out;
-        }
-        out.append(buffer.data(), static_cast<size_t>(n));
-        if (out.size() > max_bytes) {
-            fail(Errc::PolicyInvalid, "{}: expected at most {} bytes in {}, found more", what,
-                 max_bytes, path.string());
-        }
-    }
-}
 
 Requirements parse_requirements(json::Element element, const std::string& where) {
     json::Context ctx{Errc::PolicyInvalid, where};
@@ -82,7 +41,8 @@ std::string load_key_source(const KeySource& source) {
     if (source.kind == KeySource::Kind::Data) {
         return source.value;
     }
-    return read_bounded(source.value, kMaxKeyBytes, source.origin);
+    // origin names the file already ("keyPaths[1] /etc/…").
+    return *read_regular_file(source.value, {source.origin, kMaxKeyBytes, Errc::PolicyInvalid});
 }
 
 bool valid_docker_scope(std::string_view scope) {
@@ -180,7 +140,8 @@ Policy Policy::parse(std::string_view text) {
 }
 
 Policy Policy::load(const std::filesystem::path& path, std::uint64_t max_bytes) {
-    return parse(read_bounded(path, max_bytes, "policy.json"));
+    const std::string what = "policy " + path.string();
+    return parse(*read_regular_file(path, {what, max_bytes, Errc::PolicyInvalid}));
 }
 
 std::shared_ptr<const Policy> Policy::load_cached(const std::filesystem::path& path,

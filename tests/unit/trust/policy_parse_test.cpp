@@ -363,7 +363,10 @@ TEST(PolicyParse, LoadRefusesUnreadableOversizedAndNonRegular) {
     EXPECT_EQ(e.code(), Errc::PolicyInvalid);
     EXPECT_NE(e.message().find("missing.json"), std::string::npos);
 
-    EXPECT_EQ(error_of([&] { Policy::load(dir.path()); }).code(), Errc::PolicyInvalid);
+    auto directory = error_of([&] { Policy::load(dir.path()); });
+    EXPECT_EQ(directory.code(), Errc::PolicyInvalid);
+    EXPECT_EQ(directory.message(),
+              "policy " + dir.path().string() + ": expected a regular file, found a directory");
 
     auto path = dir.path() / "policy.json";
     testing::write_file(path, R"({"default":[{"type":"insecureAcceptAnything"}]})");
