@@ -1,5 +1,5 @@
-// The daemon's replies as plain C++ values, free of any D-Bus library: a generic value tree for
-// the extensible a{sv} maps, and the typed report of Mount/Verify (DESIGN §4).
+// The daemon's replies as plain C++ values, free of any D-Bus library: the typed report of
+// Mount/Verify and the status of GetStatus, with exactly the keys of DESIGN §4.
 #pragma once
 
 #include <cstdint>
@@ -7,46 +7,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
 #include <vector>
 
 #include "common/error.hpp"
 
 namespace vmd::client {
-
-/// A value of a D-Bus type the client does not model (a struct, a dict with non-string keys...);
-/// it keeps the type's signature so that it can at least be named.
-struct Opaque {
-    std::string signature;
-    bool operator==(const Opaque&) const = default;
-};
-
-/// One decoded D-Bus value. Signed integers become int64, unsigned ones (and bytes) uint64,
-/// strings/object paths/signatures std::string, arrays List, string-keyed dicts Map.
-struct Value {
-    struct Entry;
-    using List = std::vector<Value>;
-    /// Key order as received (D-Bus dicts are ordered; sdbus-c++ hands them over sorted).
-    using Map = std::vector<Entry>;
-
-    std::variant<bool, std::int64_t, std::uint64_t, double, std::string, List, Map, Opaque> data;
-
-    // Out of line: a defaulted operator== here would compare List and Map while Value is still
-    // incomplete, which clang rejects.
-    bool operator==(const Value& other) const;
-};
-
-// Not std::pair: clang cannot instantiate a variant holding vector<pair<string, Value>> while
-// Value is still being defined.
-struct Value::Entry {
-    std::string key;
-    Value value;
-    bool operator==(const Entry&) const = default;
-};
-
-/// The entry `key` of `map`, or nullptr when absent.
-const Value* find(const Value::Map& map, std::string_view key);
 
 /// One layer of a report, bottom first.
 struct LayerReport {
@@ -70,6 +35,41 @@ struct Report {
     std::string verity;
     std::vector<LayerReport> layers;
     std::uint64_t elapsed_us = 0;
+};
+
+/// The kernel features GetStatus reports (DESIGN §6.8).
+struct KernelStatus {
+    bool fs_verity = false;
+    bool overlay_verity = false;
+    bool overlay_lowerdir_plus = false;
+    bool erofs_file_backed = false;
+    bool detached_layers = false;
+};
+
+/// The daemon's effective configuration as GetStatus reports it (DESIGN §5).
+struct ConfigStatus {
+    std::string storage_root;
+    std::string policy_path;
+    std::string signature;
+    std::string verity;
+    std::vector<std::string> annotation_keys;
+    std::vector<std::uint32_t> allowed_uids;
+    std::uint32_t max_concurrent = 0;
+    std::uint64_t max_json_bytes = 0;
+    std::uint64_t max_manifest_bytes = 0;
+    std::uint64_t max_blob_bytes = 0;
+    std::uint32_t max_layers = 0;
+    std::uint32_t idle_exit_seconds = 0;
+};
+
+/// What GetStatus returns.
+struct Status {
+    std::string version;
+    KernelStatus kernel;
+    ConfigStatus config;
+    std::uint64_t requests = 0;
+    std::uint64_t mounts = 0;
+    std::uint64_t refusals = 0;
 };
 
 /// Why a call did not produce a result.
@@ -106,9 +106,5 @@ inline constexpr std::string_view kBadReplyName = "io.containers.VerityMount1.Cl
 
 /// Sorts a D-Bus error name received in reply to a call into Refused or Unreachable.
 ErrorKind classify_error_name(std::string_view name);
-
-/// Decodes an `info`/`report` map. Unknown keys are ignored (the map is extensible); a missing
-/// key or a value of the wrong type throws ClientError(BadReply) naming the key.
-Report report_from_map(const Value::Map& map);
 
 }  // namespace vmd::client

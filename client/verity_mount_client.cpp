@@ -6,13 +6,11 @@
 #include <map>
 #include <utility>
 
-#include "client/variant_tree.hpp"
+#include "client/reply_decode.hpp"
 #include "verity_mount1_proxy.h"  // generated from dbus/io.containers.VerityMount1.xml
 
 namespace vmd::client {
 namespace {
-
-using VariantMap = std::map<std::string, sdbus::Variant>;
 
 // The generated proxy, bound to a connection the Client owns. No event loop runs on that
 // connection: calls are synchronous, so sdbus-c++ waits for each reply with sd_bus_call.
@@ -58,15 +56,6 @@ auto call(Call&& body) -> decltype(body()) {
     } catch (const sdbus::Error& error) {
         throw ClientError(classify_error_name(error.getName()), error.getName(),
                           error.getMessage());
-    }
-}
-
-// Decodes a reply map; sdbus-c++ failing to read a value it announced is a broken reply.
-Value::Map decode(const VariantMap& map) {
-    try {
-        return map_from_variants(map);
-    } catch (const sdbus::Error& error) {
-        throw ClientError(ErrorKind::BadReply, std::string(kBadReplyName), error.getMessage());
     }
 }
 
@@ -126,16 +115,16 @@ MountResult Client::mount(const std::string& image, const std::string& container
         throw ClientError(ErrorKind::BadReply, std::string(kBadReplyName),
                           "Mount reply: expected a usable rootfs file descriptor, found none");
     }
-    return {std::move(rootfs), report_from_map(decode(info))};
+    return {std::move(rootfs), report_from_reply(info)};
 }
 
 Report Client::verify(const std::string& image, const CheckOptions& options) {
     auto report = call([&] { return impl_->proxy.Verify(image, encode(options)); });
-    return report_from_map(decode(report));
+    return report_from_reply(report);
 }
 
-Value::Map Client::status() {
-    return decode(call([&] { return impl_->proxy.GetStatus(); }));
+Status Client::status() {
+    return status_from_reply(call([&] { return impl_->proxy.GetStatus(); }));
 }
 
 }  // namespace vmd::client

@@ -69,8 +69,8 @@ class Client {
                       const MountOptions& options = {});
     /// The checks of mount() without mounting.
     Report verify(const std::string& image, const CheckOptions& options = {});
-    /// GetStatus: version, kernel features, effective config and counters, as a value tree.
-    Value::Map status();
+    /// GetStatus: version, kernel features, effective config and counters.
+    Status status();
 
   private:
     struct Impl;

@@ -45,8 +45,7 @@ int run_digest(const Invocation& inv, std::FILE* out, std::FILE* err) {
 
 int run_status(const Invocation& inv, std::FILE* out) {
     auto status = client::Client::connect(inv.address).status();
-    fmt::print(out, "{}",
-               inv.json ? value_json(client::Value{std::move(status)}) : status_text(status));
+    fmt::print(out, "{}", inv.json ? status_json(status) : status_text(status));
     return kExitOk;
 }
 

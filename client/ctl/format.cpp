@@ -3,15 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
-#include <optional>
+#include <type_traits>
+#include <vector>
 
 #include "common/json.hpp"
 
 namespace vmd::ctl {
 namespace {
 
-using client::Value;
 using json::quote;
 
 constexpr int kLabelWidth = 17;
@@ -31,109 +30,116 @@ std::string scope_text(std::string_view scope) {
     return std::string(scope);
 }
 
-// A value that fits on one line, or nullopt for dicts and arrays holding dicts or arrays.
-std::optional<std::string> scalar_text(const Value& value) {
-    struct Visitor {
-        std::optional<std::string> operator()(bool b) const { return b ? "true" : "false"; }
-        std::optional<std::string> operator()(std::int64_t n) const { return fmt::format("{}", n); }
-        std::optional<std::string> operator()(std::uint64_t n) const {
-            return fmt::format("{}", n);
-        }
-        std::optional<std::string> operator()(double d) const { return fmt::format("{}", d); }
-        std::optional<std::string> operator()(const std::string& s) const {
-            return s.empty() ? "\"\"" : s;
-        }
-        std::optional<std::string> operator()(const Value::List& list) const {
-            if (list.empty()) {
-                return "(none)";
-            }
-            std::string joined;
-            for (const auto& item : list) {
-                auto text = scalar_text(item);
-                if (!text || std::holds_alternative<Value::List>(item.data)) {
-                    return std::nullopt;
-                }
-                joined += joined.empty() ? *text : ", " + *text;
-            }
-            return joined;
-        }
-        std::optional<std::string> operator()(const Value::Map& map) const {
-            return map.empty() ? std::optional<std::string>("(none)") : std::nullopt;
-        }
-        std::optional<std::string> operator()(const client::Opaque& opaque) const {
-            return fmt::format("(a value of D-Bus type {})", opaque.signature);
-        }
-    };
-    return std::visit(Visitor{}, value.data);
+/// One key of structured output, its value rendered both ways, or a nested block of keys.
+struct Field {
+    std::string key;
+    std::string text;           // the value on one line, for people
+    std::string json;           // the value as JSON
+    std::vector<Field> fields;  // non-empty: a nested object (text and json unused)
+};
+
+Field flag_field(std::string key, bool value) {
+    std::string text = value ? "true" : "false";
+    return {std::move(key), text, text, {}};
 }
 
-void write_map(std::string& out, const Value::Map& map, std::size_t indent);
-
-void write_entry(std::string& out, std::string_view key, const Value& value, std::size_t indent,
-                 std::size_t width) {
-    std::string pad(indent, ' ');
-    if (auto text = scalar_text(value)) {
-        fmt::format_to(std::back_inserter(out), "{}{:<{}}{}\n", pad, key, width, *text);
-        return;
-    }
-    fmt::format_to(std::back_inserter(out), "{}{}\n", pad, key);
-    if (const auto* map = std::get_if<Value::Map>(&value.data)) {
-        write_map(out, *map, indent + 2);
-        return;
-    }
-    // An array holding dicts or arrays: one numbered block per item.
-    const auto& list = std::get<Value::List>(value.data);
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        write_entry(out, fmt::format("[{}]", i), list[i], indent + 2, 6);
-    }
+Field number_field(std::string key, std::uint64_t value) {
+    std::string text = fmt::format("{}", value);
+    return {std::move(key), text, text, {}};
 }
 
-void write_map(std::string& out, const Value::Map& map, std::size_t indent) {
+Field string_field(std::string key, const std::string& value) {
+    return {std::move(key), value.empty() ? "\"\"" : value, quote(value), {}};
+}
+
+template <typename Item>
+Field list_field(std::string key, const std::vector<Item>& items) {
+    std::string text;
+    std::string json = "[";
+    for (const auto& item : items) {
+        const bool first = json.size() == 1;
+        if constexpr (std::is_same_v<Item, std::string>) {
+            text += (first ? "" : ", ") + item;
+            json += (first ? "" : ", ") + quote(item);
+        } else {
+            text += fmt::format("{}{}", first ? "" : ", ", item);
+            json += fmt::format("{}{}", first ? "" : ", ", item);
+        }
+    }
+    return {std::move(key), items.empty() ? "(none)" : text, json + "]", {}};
+}
+
+Field block_field(std::string key, std::vector<Field> fields) {
+    return {std::move(key), {}, {}, std::move(fields)};
+}
+
+/// "key  value" lines, values aligned two columns after the longest key; blocks indented by 2.
+void write_text(std::string& out, const std::vector<Field>& fields, std::size_t indent) {
     std::size_t width = 0;
-    for (const auto& [key, value] : map) {
-        width = std::max(width, key.size());
+    for (const auto& field : fields) {
+        width = std::max(width, field.key.size());
     }
-    for (const auto& [key, value] : map) {
-        write_entry(out, key, value, indent, width + 2);
+    const std::string pad(indent, ' ');
+    for (const auto& field : fields) {
+        if (field.fields.empty()) {
+            fmt::format_to(std::back_inserter(out), "{}{:<{}}{}\n", pad, field.key, width + 2,
+                           field.text);
+        } else {
+            fmt::format_to(std::back_inserter(out), "{}{}\n", pad, field.key);
+            write_text(out, field.fields, indent + 2);
+        }
     }
 }
 
-void append_json(std::string& out, const Value& value) {
-    struct Visitor {
-        std::string& out;
-        void operator()(bool b) const { out += b ? "true" : "false"; }
-        void operator()(std::int64_t n) const { fmt::format_to(std::back_inserter(out), "{}", n); }
-        void operator()(std::uint64_t n) const { fmt::format_to(std::back_inserter(out), "{}", n); }
-        void operator()(double d) const {
-            // JSON has no NaN or infinity.
-            if (std::isfinite(d)) {
-                fmt::format_to(std::back_inserter(out), "{}", d);
-            } else {
-                out += "null";
-            }
-        }
-        void operator()(const std::string& s) const { out += quote(s); }
-        void operator()(const Value::List& list) const {
-            out += '[';
-            for (std::size_t i = 0; i < list.size(); ++i) {
-                out += i == 0 ? "" : ", ";
-                append_json(out, list[i]);
-            }
-            out += ']';
-        }
-        void operator()(const Value::Map& map) const {
-            out += '{';
-            for (std::size_t i = 0; i < map.size(); ++i) {
-                out += i == 0 ? "" : ", ";
-                out += quote(map[i].key);
-                out += ": ";
-                append_json(out, map[i].value);
-            }
-            out += '}';
-        }
-        void operator()(const client::Opaque&) const { out += "null"; }
+/// The fields as one JSON object, in their order.
+std::string object_json(const std::vector<Field>& fields) {
+    std::string out = "{";
+    for (const auto& field : fields) {
+        out += out.size() == 1 ? "" : ", ";
+        out += quote(field.key);
+        out += ": ";
+        out += field.fields.empty() ? field.json : object_json(field.fields);
+    }
+    return out + "}";
+}
+
+/// JSON objects as one array.
+std::string array_json(const std::vector<std::string>& objects) {
+    std::string out = "[";
+    for (const auto& object : objects) {
+        out += out.size() == 1 ? "" : ", ";
+        out += object;
+    }
+    return out + "]";
+}
+
+/// GetStatus as fields, keys sorted at every level as the daemon's dictionaries are.
+std::vector<Field> status_fields(const client::Status& status) {
+    const auto& k = status.kernel;
+    const auto& c = status.config;
+    return {
+        block_field(
+            "config",
+            {list_field("allowed_uids", c.allowed_uids),
+             list_field("annotation_keys", c.annotation_keys),
+             number_field("idle_exit_seconds", c.idle_exit_seconds),
+             number_field("max_blob_bytes", c.max_blob_bytes),
+             number_field("max_concurrent", c.max_concurrent),
+             number_field("max_json_bytes", c.max_json_bytes),
+             number_field("max_layers", c.max_layers),
+             number_field("max_manifest_bytes", c.max_manifest_bytes),
+             string_field("policy_path", c.policy_path), string_field("signature", c.signature),
+             string_field("storage_root", c.storage_root), string_field("verity", c.verity)}),
+        block_field("kernel", {flag_field("detached_layers", k.detached_layers),
+                               flag_field("erofs_file_backed", k.erofs_file_backed),
+                               flag_field("fs_verity", k.fs_verity),
+                               flag_field("overlay_lowerdir_plus", k.overlay_lowerdir_plus),
+                               flag_field("overlay_verity", k.overlay_verity)}),
+        number_field("mounts", status.mounts),
+        number_field("refusals", status.refusals),
+        number_field("requests", status.requests),
+        string_field("version", status.version),
     };
-    std::visit(Visitor{out}, value.data);
 }
 
 }  // namespace
@@ -160,42 +166,32 @@ std::string report_text(const client::Report& report, std::string_view target) {
 }
 
 std::string report_json(const client::Report& report) {
-    Value::List layers;
+    std::vector<std::string> layers;
+    layers.reserve(report.layers.size());
     for (const auto& layer : report.layers) {
-        Value::List allowed;
-        for (const auto& digest : layer.allowed) {
-            allowed.push_back(Value{digest});
-        }
-        layers.push_back(Value{Value::Map{
-            {"layer_id", Value{layer.layer_id}},
-            {"blob_digest", Value{layer.blob_digest}},
-            {"allowed", Value{std::move(allowed)}},
-        }});
+        layers.push_back(object_json({string_field("layer_id", layer.layer_id),
+                                      string_field("blob_digest", layer.blob_digest),
+                                      list_field("allowed", layer.allowed)}));
     }
-    Value tree{Value::Map{
-        {"image_id", Value{report.image_id}},
-        {"manifest_digest", Value{report.manifest_digest}},
-        {"identity", Value{report.identity}},
-        {"policy_scope", Value{report.policy_scope}},
-        {"signature", Value{report.signature}},
-        {"verity", Value{report.verity}},
-        {"layers", Value{std::move(layers)}},
-        {"elapsed_us", Value{report.elapsed_us}},
-    }};
-    return value_json(tree);
+    Field layers_field{"layers", {}, array_json(layers), {}};
+    return object_json({string_field("image_id", report.image_id),
+                        string_field("manifest_digest", report.manifest_digest),
+                        string_field("identity", report.identity),
+                        string_field("policy_scope", report.policy_scope),
+                        string_field("signature", report.signature),
+                        string_field("verity", report.verity), std::move(layers_field),
+                        number_field("elapsed_us", report.elapsed_us)}) +
+           "\n";
 }
 
-std::string status_text(const Value::Map& status) {
+std::string status_text(const client::Status& status) {
     std::string out;
-    write_map(out, status, 0);
+    write_text(out, status_fields(status), 0);
     return out;
 }
 
-std::string value_json(const Value& value) {
-    std::string out;
-    append_json(out, value);
-    out += '\n';
-    return out;
+std::string status_json(const client::Status& status) {
+    return object_json(status_fields(status)) + "\n";
 }
 
 std::string digests_text(std::span<const FileDigest> digests) {
@@ -209,14 +205,14 @@ std::string digests_text(std::span<const FileDigest> digests) {
 }
 
 std::string digests_json(std::span<const FileDigest> digests) {
-    Value::List list;
+    std::vector<std::string> objects;
     for (const auto& file : digests) {
         if (file.error.empty()) {
-            list.push_back(
-                Value{Value::Map{{"path", Value{file.path}}, {"digest", Value{file.digest}}}});
+            objects.push_back(object_json(
+                {string_field("path", file.path), string_field("digest", file.digest)}));
         }
     }
-    return value_json(Value{std::move(list)});
+    return array_json(objects) + "\n";
 }
 
 }  // namespace vmd::ctl

@@ -24,10 +24,10 @@ std::string report_text(const client::Report& report, std::string_view target = 
 /// A report as one JSON object with DESIGN §4's keys, `layers` an array of objects.
 std::string report_json(const client::Report& report);
 
-/// A value tree (GetStatus) as indented "key  value" lines.
-std::string status_text(const client::Value::Map& status);
-/// A value tree as JSON; values the tree does not model are null.
-std::string value_json(const client::Value& value);
+/// GetStatus as "key  value" lines, keys sorted, the kernel and config blocks indented.
+std::string status_text(const client::Status& status);
+/// GetStatus as one JSON object with DESIGN §4's keys, sorted, `kernel` and `config` nested.
+std::string status_json(const client::Status& status);
 
 /// "sha256:<hex>  PATH" per successful file, like sha256sum.
 std::string digests_text(std::span<const FileDigest> digests);

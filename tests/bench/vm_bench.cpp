@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "bench/bench_support.hpp"
 #include "bench/raw_mount.hpp"
@@ -18,15 +17,7 @@ namespace {
 
 // The daemon's storage_root, from GetStatus's config.
 std::string storage_root(client::Client& client) {
-    auto status = client.status();
-    const auto* config = client::find(status, "config");
-    const auto* map = config ? std::get_if<client::Value::Map>(&config->data) : nullptr;
-    const auto* root = map ? client::find(*map, "storage_root") : nullptr;
-    const auto* text = root ? std::get_if<std::string>(&root->data) : nullptr;
-    if (text == nullptr) {
-        throw std::runtime_error("GetStatus: no config.storage_root");
-    }
-    return *text;
+    return client.status().config.storage_root;
 }
 
 }  // namespace

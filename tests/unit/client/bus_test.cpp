@@ -17,6 +17,7 @@
 #include "common/unique_fd.hpp"
 #include "ctl_path.hpp"
 #include "fixtures/test_env.hpp"
+#include "reply_maps.hpp"
 #include "verity_mount1_adaptor.h"
 
 extern char** environ;
@@ -25,13 +26,14 @@ namespace vmd::client {
 namespace {
 
 namespace fs = std::filesystem;
+using test::report_map;
+using test::status_map;
+using test::VariantMap;
 using vmd::testing::TempDir;
-using VariantMap = std::map<std::string, sdbus::Variant>;
 
 constexpr const char* kRefusedName = "io.containers.VerityMount1.Error.VerityMismatch";
 constexpr const char* kRefusedMessage =
     "layer 1 blob: expected one of sha256:aa…, found sha256:bb…";
-constexpr const char* kLayerId = "1111111111111111111111111111111111111111111111111111111111111111";
 
 // A dbus-daemon of its own on a socket in `dir`, stopped on destruction.
 class PrivateBus {
@@ -89,21 +91,6 @@ class PrivateBus {
     std::string address_;
 };
 
-VariantMap report(const std::string& image) {
-    std::vector<VariantMap> layers = {
-        {{"layer_id", sdbus::Variant(std::string(kLayerId))},
-         {"blob_digest", sdbus::Variant(std::string("sha256:aa"))},
-         {"allowed", sdbus::Variant(std::vector<std::string>{"sha256:aa", "sha256:cc"})}}};
-    return {{"image_id", sdbus::Variant(image)},
-            {"manifest_digest", sdbus::Variant(std::string("sha256:dd"))},
-            {"identity", sdbus::Variant(std::string("docker.io/library/busybox:latest"))},
-            {"policy_scope", sdbus::Variant(std::string("docker.io/library"))},
-            {"signature", sdbus::Variant(std::string("require"))},
-            {"verity", sdbus::Variant(std::string("digest"))},
-            {"layers", sdbus::Variant(layers)},
-            {"elapsed_us", sdbus::Variant(std::uint64_t{42})}};
-}
-
 // Answers like verity-mountd would, refusing the image "refused"; Mount hands out a detached
 // bind mount of `source`.
 class StandInDaemon final : public sdbus::AdaptorInterfaces<io::containers::VerityMount1_adaptor> {
@@ -138,18 +125,13 @@ class StandInDaemon final : public sdbus::AdaptorInterfaces<io::containers::Veri
             throw sdbus::Error("io.containers.VerityMount1.Error.MountFailed",
                                std::string("open_tree: ") + std::strerror(errno));
         }
-        return {sdbus::UnixFd(fd, sdbus::adopt_fd), report(image)};
+        return {sdbus::UnixFd(fd, sdbus::adopt_fd), report_map(image)};
     }
     VariantMap Verify(const std::string& image, const VariantMap& options) override {
         record(image, "", options);
-        return report(image);
+        return report_map(image);
     }
-    VariantMap GetStatus() override {
-        return {{"version", sdbus::Variant(std::string("0.1.0"))},
-                {"kernel", sdbus::Variant(VariantMap{{"fs_verity", sdbus::Variant(false)},
-                                                     {"overlay_verity", sdbus::Variant(true)}})},
-                {"requests", sdbus::Variant(std::uint64_t{3})}};
-    }
+    VariantMap GetStatus() override { return status_map(); }
 
     fs::path source_;
     std::mutex mutex_;
@@ -198,12 +180,11 @@ class ClientOnPrivateBus : public ::testing::Test {
 TEST_F(ClientOnPrivateBus, StatusDecodesNestedMaps) {
     start_daemon();
     auto status = Client::at_address(bus_->address()).status();
-    ASSERT_NE(find(status, "kernel"), nullptr);
-    const auto& kernel = std::get<Value::Map>(find(status, "kernel")->data);
-    EXPECT_EQ(find(kernel, "fs_verity")->data, (Value{false}.data));
-    EXPECT_EQ(find(kernel, "overlay_verity")->data, (Value{true}.data));
-    EXPECT_EQ(find(status, "requests")->data, (Value{std::uint64_t{3}}.data));
-    EXPECT_EQ(std::get<std::string>(find(status, "version")->data), "0.1.0");
+    EXPECT_FALSE(status.kernel.fs_verity);
+    EXPECT_TRUE(status.kernel.overlay_verity);
+    EXPECT_EQ(status.config.allowed_uids, (std::vector<std::uint32_t>{0, 4242}));
+    EXPECT_EQ(status.requests, 3U);
+    EXPECT_EQ(status.version, "0.1.0");
 }
 
 TEST_F(ClientOnPrivateBus, VerifySendsOnlyTheGivenOptionsAndReturnsTheReport) {
