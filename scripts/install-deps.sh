@@ -17,9 +17,9 @@ packages=(
   strace
   # the Debian package (scripts/package-test.sh): dpkg-shlibdeps for its dependencies
   dpkg-dev
-  # podman end to end: the runtime the patched podman uses, and Debian's podman for the
-  # stock-podman path (contrib/podman/build.sh installs Go and the build libraries)
-  podman runc conmon netavark
+  # podman end to end: the runtime the patched podman uses, a pod's infra program, and Debian's
+  # podman for the stock-podman path (contrib/podman/build.sh installs Go and the build libraries)
+  podman runc conmon netavark catatonit
   # the VMs: fs-verity (tests/vm) and a booted Debian root filesystem (tests/vm/system)
   qemu-system-x86 busybox-static xz-utils kmod mmdebstrap
 )

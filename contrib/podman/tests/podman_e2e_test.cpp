@@ -143,8 +143,7 @@ TEST_F(PodmanTest, ContainersConfDropinAppliesToOlderContainersAndCannotBeLowere
     auto old = env().podman({"create", "--name", "old", env().image(), "sh", "-c",
                              "cat /etc/os-release; " + std::string(kRootLine)});
     ASSERT_EQ(old.exit_code, 0) << old.err;
-    env().write_dropin(
-        "[containers]\nrootfs_signature = \"require\"\nrootfs_verity = \"digest\"\n");
+    env().write_dropin(kGlobalLevels);
 
     auto before = env().requests();
     auto started = env().podman({"start", "--attach", "old"});

@@ -96,6 +96,10 @@ std::string missing_podman_runtime() {
         return "/usr/lib/podman/netavark is missing: install the Debian package netavark "
                "(scripts/install-deps.sh does); podman 5.6 needs it even with --network none";
     }
+    if (!fs::exists("/usr/libexec/podman/catatonit") && !have_program("catatonit")) {
+        return "catatonit is missing: install the Debian package catatonit "
+               "(scripts/install-deps.sh does); a pod's infra container runs it";
+    }
     if (::access(stock_podman().c_str(), X_OK) != 0) {
         return missing_program("podman", "podman");
     }

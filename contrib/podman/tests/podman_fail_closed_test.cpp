@@ -22,9 +22,6 @@
 namespace vmd::testing {
 namespace {
 
-constexpr std::string_view kGlobalLevels =
-    "[containers]\nrootfs_signature = \"require\"\nrootfs_verity = \"digest\"\n";
-
 // A root file system directory that only needs /bin/sh: busybox under that name.
 void make_plain_rootfs(const fs::path& dir) {
     fs::create_directories(dir / "bin");

@@ -23,6 +23,10 @@ inline std::vector<std::string> verified_levels() {
     return {"--security-opt", "signature=require", "--security-opt", "verity=digest"};
 }
 
+// A containers.conf drop-in that turns the levels on for every container.
+inline constexpr std::string_view kGlobalLevels =
+    "[containers]\nrootfs_signature = \"require\"\nrootfs_verity = \"digest\"\n";
+
 // The root mount of a container, as its own mountinfo says: the daemon's overlay has the
 // source "verity-mountd"; containers/storage's is "overlay".
 inline constexpr std::string_view kRootLine = "grep ' / / ' /proc/self/mountinfo";
