@@ -25,12 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR
 source "$here/settings.sh"
 
-targets=("$@")
-if [[ ${#targets[@]} -eq 0 ]]; then
-    for dir in "$here"/corpus/*/; do
-        targets+=("$(basename "$dir")")
-    done
-fi
+select_targets "$@"
 runs=${FUZZ_RUNS:-10000000}
 jobs=${FUZZ_JOBS:-1}
 deadline=

@@ -23,12 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR
 source "$here/settings.sh"
 
-targets=("$@")
-if [[ ${#targets[@]} -eq 0 ]]; then
-    for dir in "$here"/corpus/*/; do
-        targets+=("$(basename "$dir")")
-    done
-fi
+select_targets "$@"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/vmd-fuzz-merge.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 

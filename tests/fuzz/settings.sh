@@ -34,3 +34,15 @@ declare -A FUZZ_MAX_LEN=(
 fuzz_max_len() {
     echo "${FUZZ_MAX_LEN[$1]:-65536}"
 }
+
+fuzz_source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Sets the array `targets` to the NAMEs given, or to every target that has a corpus/<name>/.
+select_targets() {
+    targets=("$@")
+    if [[ ${#targets[@]} -eq 0 ]]; then
+        for dir in "$fuzz_source_dir"/corpus/*/; do
+            targets+=("$(basename "$dir")")
+        done
+    fi
+}
