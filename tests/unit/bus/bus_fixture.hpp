@@ -25,6 +25,7 @@
 #include "bus/server.hpp"
 #include "common/unique_fd.hpp"
 #include "config/config.hpp"
+#include "fixtures/bus_client.hpp"
 #include "fixtures/processes.hpp"
 #include "fixtures/test_env.hpp"
 #include "mount/kernel_features.hpp"
@@ -215,137 +216,12 @@ class ServerThread {
     std::thread thread_;
 };
 
-/// An sd-bus client of `address`; `bus_client` says whether it says Hello (as bus clients do).
-inline BusPtr connect(const std::string& address, bool bus_client = true, bool fds = true) {
-    sd_bus* raw = nullptr;
-    if (sd_bus_new(&raw) < 0) {
-        throw std::runtime_error("sd_bus_new");
-    }
-    BusPtr bus(raw);
-    if (sd_bus_set_address(raw, address.c_str()) < 0 ||
-        sd_bus_set_bus_client(raw, bus_client) < 0 || sd_bus_negotiate_fds(raw, fds) < 0 ||
-        sd_bus_start(raw) < 0) {
-        throw std::runtime_error("cannot connect to " + address);
-    }
-    return bus;
-}
-
-/// The outcome of one method call.
-struct CallResult {
-    std::string error_name;  // empty on success
-    std::string error_message;
-    MessagePtr reply;
-};
-
-/// Calls `method` of the VerityMount1 object; `append` adds the arguments.
-inline CallResult call(sd_bus* bus, const char* method,
-                       const std::function<void(sd_bus_message*)>& append = {}) {
-    sd_bus_message* raw = nullptr;
-    if (sd_bus_message_new_method_call(bus, &raw, "io.containers.VerityMount1",
-                                       "/io/containers/VerityMount1", "io.containers.VerityMount1",
-                                       method) < 0) {
-        throw std::runtime_error("new method call");
-    }
-    MessagePtr message(raw);
-    if (append) {
-        append(raw);
-    }
-    sd_bus_error error{};
-    sd_bus_message* reply = nullptr;
-    CallResult result;
-    if (sd_bus_call(bus, raw, 0, &error, &reply) < 0) {
-        result.error_name = error.name != nullptr ? error.name : "(none)";
-        result.error_message = error.message != nullptr ? error.message : "";
-    }
-    result.reply.reset(reply);
-    sd_bus_error_free(&error);
-    return result;
-}
-
-/// One value of an a{sv}, with its signature; containers are read recursively.
-struct Value {
-    std::string signature;
-    std::string text;                                 // s, b ("true"/"false"), u, t
-    std::vector<std::string> items;                   // as, au
-    std::map<std::string, Value> dict;                // a{sv}
-    std::vector<std::map<std::string, Value>> dicts;  // aa{sv}
-};
-using Dict = std::map<std::string, Value>;
-
-inline void expect_ok(int r, const char* what) {
-    if (r < 0) {
-        throw std::runtime_error(std::string("sd-bus read failed: ") + what);
-    }
-}
-
-Dict read_dict(sd_bus_message* message);
-
-/// Reads the value of `signature` at the current position.
-inline Value read_value(sd_bus_message* message, const std::string& signature) {
-    Value value;
-    value.signature = signature;
-    if (signature == "s") {
-        const char* text = nullptr;
-        expect_ok(sd_bus_message_read_basic(message, 's', &text), "s");
-        value.text = text;
-    } else if (signature == "b") {
-        int flag = 0;
-        expect_ok(sd_bus_message_read_basic(message, 'b', &flag), "b");
-        value.text = flag ? "true" : "false";
-    } else if (signature == "u") {
-        std::uint32_t number = 0;
-        expect_ok(sd_bus_message_read_basic(message, 'u', &number), "u");
-        value.text = std::to_string(number);
-    } else if (signature == "t") {
-        std::uint64_t number = 0;
-        expect_ok(sd_bus_message_read_basic(message, 't', &number), "t");
-        value.text = std::to_string(number);
-    } else if (signature == "as" || signature == "au") {
-        expect_ok(sd_bus_message_enter_container(message, 'a', signature.c_str() + 1), "array");
-        while (sd_bus_message_at_end(message, false) == 0) {
-            value.items.push_back(read_value(message, signature.substr(1)).text);
-        }
-        expect_ok(sd_bus_message_exit_container(message), "array");
-    } else if (signature == "a{sv}") {
-        value.dict = read_dict(message);
-    } else if (signature == "aa{sv}") {
-        expect_ok(sd_bus_message_enter_container(message, 'a', "a{sv}"), "aa{sv}");
-        while (sd_bus_message_at_end(message, false) == 0) {
-            value.dicts.push_back(read_dict(message));
-        }
-        expect_ok(sd_bus_message_exit_container(message), "aa{sv}");
-    } else {
-        expect_ok(sd_bus_message_skip(message, signature.c_str()), "skip");
-    }
-    return value;
-}
-
-/// Reads an a{sv} at the current position.
-inline Dict read_dict(sd_bus_message* message) {
-    Dict dict;
-    expect_ok(sd_bus_message_enter_container(message, 'a', "{sv}"), "a{sv}");
-    while (sd_bus_message_enter_container(message, 'e', "sv") > 0) {
-        const char* key = nullptr;
-        expect_ok(sd_bus_message_read_basic(message, 's', &key), "key");
-        const char* contents = nullptr;
-        expect_ok(sd_bus_message_peek_type(message, nullptr, &contents), "peek");
-        const std::string signature = contents;
-        expect_ok(sd_bus_message_enter_container(message, 'v', contents), "variant");
-        dict[key] = read_value(message, signature);
-        expect_ok(sd_bus_message_exit_container(message), "variant");
-        expect_ok(sd_bus_message_exit_container(message), "entry");
-    }
-    expect_ok(sd_bus_message_exit_container(message), "a{sv}");
-    return dict;
-}
-
-/// The keys of `dict`, each with its signature ("key:sig"), sorted.
-inline std::vector<std::string> keys_and_types(const Dict& dict) {
-    std::vector<std::string> out;
-    for (const auto& [key, value] : dict) {
-        out.push_back(key + ":" + value.signature);
-    }
-    return out;
-}
+using vmd::testing::bus_client::call;
+using vmd::testing::bus_client::CallResult;
+using vmd::testing::bus_client::connect;
+using vmd::testing::bus_client::Dict;
+using vmd::testing::bus_client::keys_and_types;
+using vmd::testing::bus_client::read_dict;
+using vmd::testing::bus_client::Value;
 
 }  // namespace vmd::testing::bus_fixture
