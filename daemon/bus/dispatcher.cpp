@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -19,6 +20,7 @@ namespace vmd::bus {
 
 struct Dispatcher::Work {
     std::uint64_t id = 0;
+    bool over_bus = false;  // through dbus-daemon (not peer-to-peer)
     service::Request request;
     std::optional<service::RequestSlot> slot;  // released once the reply is built
     Clock::time_point started;                 // when the call was read
@@ -69,14 +71,15 @@ service::Caller query_sender(sd_bus_message* call) {
     return caller;
 }
 
-/// Reads the string argument `name` of `call`. sd-bus checks strings as it reads them: one it
-/// refuses (invalid UTF-8 from a peer-to-peer caller) is the caller's error.
+/// Reads the string argument `name` of `call`. sd-bus checks a string as it reads it: one it
+/// refuses (invalid UTF-8, a body shorter than its signature, from a peer-to-peer caller; a bus
+/// drops such a sender itself) is the caller's error.
 std::string read_string(sd_bus_message* call, std::string_view name) {
     const char* text = nullptr;
     const int r = sd_bus_message_read_basic(call, SD_BUS_TYPE_STRING, &text);
     if (r <= 0) {
         fail(Errc::InvalidArgument,
-             "{}: expected a valid UTF-8 string, found one sd-bus refuses ({})", name,
+             "{}: expected a valid UTF-8 string, found bytes sd-bus refuses ({})", name,
              r < 0 ? std::strerror(-r) : "none");
     }
     return text;
@@ -197,6 +200,25 @@ int Dispatcher::get_status(sd_bus_message* call, const Endpoint& endpoint) noexc
     return 1;
 }
 
+int Dispatcher::wrong_signature(sd_bus_message* call, const Endpoint& endpoint,
+                                std::string_view method, std::string_view expected) noexcept {
+    const auto started = Clock::now();
+    service::Request request;
+    request.method = method;
+    try {
+        request.caller = caller_of(call, endpoint);
+        service_.authorize(request.caller);  // a caller who may not call learns nothing more
+        const char* found = sd_bus_message_get_signature(call, 1);
+        fail(Errc::InvalidArgument, "arguments of {}: expected the signature \"{}\", found \"{}\"",
+             method, expected, found != nullptr ? found : "");
+    } catch (const Error& error) {
+        refuse(call, request, error, started);
+    } catch (const std::exception& error) {
+        refuse(call, request, as_internal(error), started);
+    }
+    return 1;
+}
+
 int Dispatcher::start(sd_bus_message* call, const Endpoint& endpoint,
                       std::string_view method) noexcept {
     const auto started = Clock::now();
@@ -206,6 +228,7 @@ int Dispatcher::start(sd_bus_message* call, const Endpoint& endpoint,
     try {
         work = std::make_shared<Work>();
         work->started = started;
+        work->over_bus = !endpoint.peer;
         service::Request& request = work->request;
         request.method = method;
         // The arguments are read (not judged) first, so that a refusal's audit record names them.
@@ -374,12 +397,48 @@ void Dispatcher::send_result(sd_bus_message* call, Work& work) {
         return;
     }
     int r = injected_fault(inject_, FaultPoint::Send);
+    std::uint64_t cookie = 0;
     if (r >= 0) {
-        r = sd_bus_send(nullptr, reply.get(), nullptr);
+        r = sd_bus_send(nullptr, reply.get(), &cookie);
     }
     if (r < 0) {
         spdlog::debug("{} reply not sent (the caller left?): {}", work.request.method,
                       std::strerror(-r));
+    } else if (work.over_bus && work.request.method == "Mount") {
+        remember_fd_reply(cookie, call);
+    }
+}
+
+void Dispatcher::remember_fd_reply(std::uint64_t cookie, sd_bus_message* call) noexcept {
+    // dbus-daemon answers a refused reply at once; only the last few can still be refused.
+    constexpr std::size_t kRemembered = 64;
+    if (fd_replies_.size() >= kRemembered) {
+        fd_replies_.pop_front();
+    }
+    try {
+        fd_replies_.emplace_back(cookie, MessagePtr(sd_bus_message_ref(call)));
+    } catch (const std::bad_alloc&) {
+        // Not remembered: were the bus to refuse this reply, its caller would time out.
+    }
+}
+
+void Dispatcher::reply_refused(std::uint64_t reply_cookie) noexcept {
+    const auto entry = std::find_if(fd_replies_.begin(), fd_replies_.end(),
+                                    [&](const auto& sent) { return sent.first == reply_cookie; });
+    if (entry == fd_replies_.end()) {
+        return;
+    }
+    const MessagePtr call = std::move(entry->second);
+    fd_replies_.erase(entry);
+    spdlog::warn("Mount reply to {} refused by the bus: its connection cannot receive fds",
+                 sd_bus_message_get_sender(call.get()));
+    try {
+        reply_error(call.get(),
+                    Error(Errc::InvalidArgument,
+                          "connection: expected one that passes file descriptors, found one that "
+                          "does not (the bus refused to pass the rootfs on)"));
+    } catch (const std::bad_alloc&) {
+        sd_bus_reply_method_errno(call.get(), ENOMEM, nullptr);
     }
 }
 

@@ -8,12 +8,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "bus/faults.hpp"
 #include "bus/sd_ptr.hpp"
@@ -57,6 +59,16 @@ class Dispatcher {
     /// GetStatus() -> a{sv} status, answered at once (not a counted request).
     int get_status(sd_bus_message* call, const Endpoint& endpoint) noexcept;
 
+    /// Refuses a call of `method` whose arguments are not `expected` (a D-Bus signature):
+    /// InvalidArgument, audited and counted like any refusal. Returns 1.
+    int wrong_signature(sd_bus_message* call, const Endpoint& endpoint, std::string_view method,
+                        std::string_view expected) noexcept;
+
+    /// dbus-daemon refused to pass on the reply `reply_cookie` (a Mount reply: its fd, to a
+    /// caller whose connection cannot receive fds). Answers that Mount with InvalidArgument, as
+    /// peer-to-peer does up front (on a bus only the bus knows what the caller negotiated).
+    void reply_refused(std::uint64_t reply_cookie) noexcept;
+
     /// Whether a request is in flight (its reply not yet sent).
     bool busy() const { return !pending_.empty(); }
     /// When the last request in flight was answered (or when this was created).
@@ -81,6 +93,7 @@ class Dispatcher {
     void send_replies() noexcept;
     void answer(sd_bus_message* call, Work& work) noexcept;
     void send_result(sd_bus_message* call, Work& work);
+    void remember_fd_reply(std::uint64_t cookie, sd_bus_message* call) noexcept;
     /// Audits and counts `error` as the end of `request`, then sends it to `call`.
     void refuse(sd_bus_message* call, const service::Request& request, const Error& error,
                 Clock::time_point started) noexcept;
@@ -98,6 +111,8 @@ class Dispatcher {
     static constexpr std::size_t kMaxKnownCallers = 256;
     std::unordered_map<std::string, service::Caller> callers_;  // unique bus name -> caller
     Clock::time_point last_reply_;
+    // Mount replies sent with an fd on a bus, newest last: dbus-daemon may refuse to pass one on.
+    std::deque<std::pair<std::uint64_t, MessagePtr>> fd_replies_;  // reply cookie -> the call
     std::mutex done_mutex_;
     std::shared_ptr<Work> done_;  // finished by the workers, not yet answered: a list
     WorkerPool pool_;             // last: joined before the rest is destroyed

@@ -6,6 +6,7 @@
 
 #include "bus/sd_ptr.hpp"
 #include "common/error.hpp"
+#include "common/json.hpp"
 #include "common/levels.hpp"
 
 namespace vmd::bus {
@@ -92,8 +93,8 @@ service::RequestOptions read_options(sd_bus_message* message) {
             ++index;
         }
         if (index == kOptions.size()) {
-            fail(Errc::InvalidArgument, "option \"{}\": expected one of {}, found an unknown key",
-                 key, known_names());
+            fail(Errc::InvalidArgument, "option {}: expected one of {}, found an unknown key",
+                 json::shown(key), known_names());
         }
         if (seen[index]) {
             fail(Errc::InvalidArgument, "option \"{}\": expected at most once, found it twice",

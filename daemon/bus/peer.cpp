@@ -5,9 +5,11 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "bus/vtable.hpp"
 #include "common/error.hpp"
@@ -15,9 +17,9 @@
 namespace vmd::bus {
 namespace {
 
-/// More peers than this wait in the socket's backlog until one hangs up.
-constexpr std::size_t kMaxPeers = 256;
 constexpr std::uint64_t kResumeUsec = 1'000'000;
+constexpr int kMaxCallsBehindBegin = 1024;
+constexpr int kSendBufferBytes = 256 * 1024;  // the kernel doubles it
 
 }  // namespace
 
@@ -26,6 +28,8 @@ struct PeerListener::Connection {
     std::string unique_name;
     Endpoint endpoint;
     bool closed = false;
+    bool running = false;            // authenticated, and what came with BEGIN processed
+    std::uint64_t last_message = 0;  // PeerListener::messages_ when it last sent one; 0: never
     BusPtr bus;
     SlotPtr object;
     SlotPtr driver;
@@ -85,6 +89,9 @@ PeerListener::PeerListener(sd_event* event, int listen_fd, Dispatcher& dispatche
     check(sd_event_add_defer(event_, &source, on_reap, this), "reaper");
     reap_source_.reset(source);
     check(sd_event_source_set_enabled(source, SD_EVENT_OFF), "reaper");
+    check(sd_event_add_post(event_, &source, on_authenticated, this), "authentication watch");
+    authenticated_source_.reset(source);
+    check(sd_event_source_set_enabled(source, SD_EVENT_OFF), "authentication watch");
 }
 
 PeerListener::~PeerListener() = default;
@@ -95,7 +102,7 @@ int PeerListener::on_accept(sd_event_source*, int, uint32_t, void* userdata) {
 }
 
 void PeerListener::accept_all() {
-    while (connections_.size() < kMaxPeers) {
+    for (;;) {
         UniqueFd fd(::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) {
             const int err = errno;
@@ -110,13 +117,33 @@ void PeerListener::accept_all() {
             pause_accepting();
             return;
         }
+        if (connections_.size() >= kMaxPeers) {
+            evict_one();
+        }
         try {
             add(std::move(fd));
-        } catch (const Error& error) {
-            spdlog::warn("peer connection refused: {}", error.message());
+        } catch (const std::exception& error) {
+            spdlog::warn("peer connection refused: {}", error.what());
         }
     }
-    pause_accepting();
+}
+
+void PeerListener::evict_one() {
+    // Hung-up peers not yet reaped go first, then those that never sent a message (oldest
+    // first), then the longest silent: a flood of connections that say nothing never locks out
+    // a caller that does.
+    const auto victim = std::min_element(
+        connections_.begin(), connections_.end(), [](const auto& a, const auto& b) {
+            return std::pair(!a->closed, a->last_message) < std::pair(!b->closed, b->last_message);
+        });
+    spdlog::debug("peer {} dropped: {} connections open, the most allowed", (*victim)->unique_name,
+                  connections_.size());
+    connections_.erase(victim);
+}
+
+void PeerListener::drop(Connection& connection) {
+    connection.closed = true;
+    sd_event_source_set_enabled(reap_source_.get(), SD_EVENT_ONESHOT);
 }
 
 void PeerListener::add(UniqueFd fd) {
@@ -149,10 +176,18 @@ void PeerListener::add(UniqueFd fd) {
     connection->filter.reset(slot);
 
     check(sd_bus_start(bus), "sd_bus_start");
+    // sd-bus raises the send buffer to 8 MiB: as much unread reply data per peer. Keep the
+    // kernel's part small; what does not fit waits in sd-bus's queue, which on_message bounds.
+    const int send_buffer = kSendBufferBytes;
+    if (::setsockopt(sd_bus_get_fd(bus), SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer) <
+        0) {
+        fail_errno(Errc::Internal, errno, "SO_SNDBUF");
+    }
     check(sd_bus_attach_event(bus, event_, SD_EVENT_PRIORITY_NORMAL), "attach peer");
     spdlog::debug("peer {} connected (uid {}, pid {})", connection->unique_name, peer.uid,
                   peer.pid);
     connections_.push_back(std::move(connection));
+    sd_event_source_set_enabled(authenticated_source_.get(), SD_EVENT_ON);
 }
 
 void PeerListener::pause_accepting() {
@@ -169,10 +204,54 @@ int PeerListener::on_resume(sd_event_source*, uint64_t, void* userdata) {
 }
 
 int PeerListener::on_message(sd_bus_message* message, void* userdata, sd_bus_error*) {
+    auto* connection = static_cast<Connection*>(userdata);
+    PeerListener& listener = *connection->listener;
     if (sd_bus_message_is_signal(message, "org.freedesktop.DBus.Local", "Disconnected") > 0) {
-        auto* connection = static_cast<Connection*>(userdata);
-        connection->closed = true;
-        sd_event_source_set_enabled(connection->listener->reap_source_.get(), SD_EVENT_ONESHOT);
+        listener.drop(*connection);
+        return 0;
+    }
+    if (connection->closed) {
+        return 1;  // being dropped: nothing more of it is dispatched
+    }
+    connection->last_message = ++listener.messages_;
+    // sd-bus queues what the peer does not read, without a useful bound: a peer that keeps
+    // calling but stops reading is dropped before its replies fill the daemon's memory.
+    std::uint64_t queued = 0;
+    if (sd_bus_get_n_queued_write(connection->bus.get(), &queued) >= 0 &&
+        queued > kMaxQueuedReplies) {
+        spdlog::warn("peer {} dropped: {} replies queued that it does not read",
+                     connection->unique_name, queued);
+        listener.drop(*connection);
+        return 1;
+    }
+    return refuse_wrong_signature(message, connection->endpoint);
+}
+
+// sd-bus (252) reads the authentication lines in large chunks: a first call sent right behind
+// BEGIN (libdbus and godbus clients do that) lands in its buffer, and it looks at that buffer
+// again only when more bytes arrive — the caller would wait forever. So once a connection is
+// authenticated, what it buffered is processed here, after the event loop turn that finished
+// the authentication.
+int PeerListener::on_authenticated(sd_event_source* source, void* userdata) {
+    auto* self = static_cast<PeerListener*>(userdata);
+    bool waiting = false;
+    for (auto& connection : self->connections_) {
+        if (connection->running || connection->closed) {
+            continue;
+        }
+        sd_bus* bus = connection->bus.get();
+        if (sd_bus_is_ready(bus) <= 0) {
+            waiting = true;
+            continue;
+        }
+        connection->running = true;
+        // Only what was read with the authentication lines can be stuck (after them, sd-bus
+        // reads one message at a time): a few KiB, far fewer messages than the bound.
+        for (int i = 0; i < kMaxCallsBehindBegin && sd_bus_process(bus, nullptr) > 0; ++i) {
+        }
+    }
+    if (!waiting) {
+        sd_event_source_set_enabled(source, SD_EVENT_OFF);
     }
     return 0;
 }

@@ -129,6 +129,7 @@ class Server {
         check(sd_bus_set_exit_on_disconnect(raw, 1), "exit on disconnect");
         endpoint_ = Endpoint{dispatcher_.get(), std::nullopt};
         object_ = add_verity_mount_object(raw, endpoint_);
+        filter_ = add_bus_filter(raw, endpoint_);
         check(sd_bus_attach_event(raw, event_.get(), SD_EVENT_PRIORITY_NORMAL), "attach bus");
         const int r = sd_bus_request_name(raw, kBusName.data(), 0);
         if (r < 0) {
@@ -185,6 +186,7 @@ class Server {
     BusPtr bus_;
     Endpoint endpoint_;
     SlotPtr object_;
+    SlotPtr filter_;
     SourcePtr idle_source_;
 };
 

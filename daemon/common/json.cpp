@@ -171,4 +171,17 @@ std::string quote(std::string_view text) {
     return out;
 }
 
+std::string shown(std::string_view text) {
+    constexpr std::size_t kMaxShown = 200;  // room for a whole sha512 digest
+    if (text.size() <= kMaxShown) {
+        return quote(text);
+    }
+    // Cut on a UTF-8 boundary: messages travel over D-Bus, which requires valid UTF-8.
+    std::size_t cut = kMaxShown;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
+        --cut;
+    }
+    return fmt::format("{}… ({} bytes)", quote(text.substr(0, cut)), text.size());
+}
+
 }  // namespace vmd::json

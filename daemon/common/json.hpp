@@ -66,4 +66,8 @@ std::vector<std::string> expect_string_array(Element element, Context ctx);
 /// characters; every other byte as is.
 std::string quote(std::string_view text);
 
+/// quote(`text`) for an error message: cut after 200 bytes (on a UTF-8 boundary, followed by
+/// "… (N bytes)"), so that untrusted input of any size makes a short message.
+std::string shown(std::string_view text);
+
 }  // namespace vmd::json

@@ -40,7 +40,7 @@ SignatureLevel parse_signature_level(std::string_view text) {
         return SignatureLevel::Require;
     }
     fail(Errc::InvalidArgument, "signature level: expected off, check or require, found {}",
-         json::quote(text));
+         json::shown(text));
 }
 
 VerityLevel parse_verity_level(std::string_view text) {
@@ -54,7 +54,7 @@ VerityLevel parse_verity_level(std::string_view text) {
         return VerityLevel::Enforce;
     }
     fail(Errc::InvalidArgument, "verity level: expected off, digest or enforce, found {}",
-         json::quote(text));
+         json::shown(text));
 }
 
 }  // namespace vmd

@@ -12,6 +12,17 @@
 namespace vmd::service {
 namespace {
 
+// Far above the longest image reference (a 255-byte name, a 128-byte tag and a sha512 digest)
+// and container name: anything longer is refused before it is parsed, quoted or logged.
+constexpr std::size_t kMaxArgumentBytes = 1024;
+
+void check_argument_size(std::string_view name, std::string_view value) {
+    if (value.size() > kMaxArgumentBytes) {
+        fail(Errc::InvalidArgument, "{}: expected at most {} bytes, found {} bytes", name,
+             kMaxArgumentBytes, value.size());
+    }
+}
+
 Levels checked_levels(const mount::KernelFeatures& kernel, Levels levels) {
     if (levels.verity == VerityLevel::Enforce) {
         if (!kernel.fs_verity) {
@@ -109,6 +120,8 @@ Levels effective_levels(const config::Config& config, const RequestOptions& opti
 VerifiedImage verify_image(const config::Config& config, const mount::KernelFeatures& kernel,
                            const storage::Store& store, std::string_view image,
                            std::string_view container, Levels levels, bool keep_blobs) {
+    check_argument_size("image", image);
+    check_argument_size("container", container);
     levels = checked_levels(kernel, levels);
     if (!container.empty() && !valid_container_argument(container)) {
         fail(Errc::InvalidArgument, "container: expected an ID or a name, found \"{}\"", container);

@@ -53,19 +53,6 @@ void require_full_id(std::string_view id, std::string_view what, Errc code) {
     }
 }
 
-std::string shown(std::string_view text) {
-    constexpr std::size_t kMaxShown = 200;  // room for a whole sha512 digest
-    if (text.size() <= kMaxShown) {
-        return json::quote(text);
-    }
-    // Cut on a UTF-8 boundary: messages travel over D-Bus, which requires valid UTF-8.
-    std::size_t cut = kMaxShown;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
-        --cut;
-    }
-    return fmt::format("{}… ({} bytes)", json::quote(text.substr(0, cut)), text.size());
-}
-
 std::string base64_encode(std::string_view bytes) {
     static constexpr std::array<char, 64> kAlphabet = {
         'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P',

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "common/json.hpp"
 #include "common/unique_fd.hpp"
 
 namespace vmd::storage::detail {
@@ -48,7 +49,7 @@ std::optional<std::string> read_locked_json(int root_fd, std::string_view dir,
 void require_full_id(std::string_view id, std::string_view what, Errc code);
 
 /// `text` as a quoted JSON string for an error message, cut after 200 bytes.
-std::string shown(std::string_view text);
+using json::shown;
 
 /// Standard base64 (RFC 4648, with padding).
 std::string base64_encode(std::string_view bytes);

@@ -211,6 +211,10 @@ TEST_F(ServerTest, UidOutsideAllowedUidsIsDeniedOnEveryMethod) {
         check(sd_bus_message_append(m, "sa{sv}", "x", 1, "bogus", "b", 1), "append");
     });
     EXPECT_EQ(result.error_name, kError + "AccessDenied");
+    result = call(client_.get(), "Mount", [](sd_bus_message* m) {
+        check(sd_bus_message_append(m, "s", "wrong signature"), "append");
+    });
+    EXPECT_EQ(result.error_name, kError + "AccessDenied");
 }
 
 TEST_F(ServerTest, RefusalsBeforeThePipelineAreAuditedAndCounted) {
