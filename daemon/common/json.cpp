@@ -17,8 +17,6 @@ Document Document::parse(std::string_view text, Errc code, std::string_view what
     return doc;
 }
 
-namespace {
-
 std::string_view type_name(Element element) {
     switch (element.type()) {
         case simdjson::dom::element_type::ARRAY:
@@ -38,6 +36,8 @@ std::string_view type_name(Element element) {
     }
     return "a value";
 }
+
+namespace {
 
 [[noreturn]] void wrong_type(Element element, Context ctx, std::string_view expected) {
     fail(ctx.code, "{}: expected {}, found {}", ctx.what, expected, type_name(element));

@@ -38,6 +38,9 @@ struct Context {
     std::string_view what;
 };
 
+/// The kind of `element` as messages name it: "an object", "a number", "null", …
+std::string_view type_name(Element element);
+
 /// Requires an object with no duplicate keys and only keys from `allowed`.
 Object expect_object(Element element, Context ctx,
                      std::optional<std::initializer_list<std::string_view>> allowed = std::nullopt);

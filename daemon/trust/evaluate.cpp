@@ -1,11 +1,11 @@
 #include "trust/evaluate.hpp"
 
-#include <algorithm>
-
 #include "common/encoding.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "trust/policy/policy_data.hpp"
+#include "trust/signatures.hpp"
+#include "trust/signed_by.hpp"
 #include "trust/sigstore/evaluate.hpp"
 
 namespace vmd::trust {
@@ -37,66 +37,69 @@ ScopeChoice choose_scope(const PolicyData& policy, const DockerReference& refere
 }
 
 // Evaluates one requirement; returns whether it verified a signature. Refusals throw.
-bool evaluate_requirement(const Requirement& requirement, const ImageEvidence& image) {
+bool evaluate_requirement(const Requirement& requirement, const SigstoreEvidence& sigstore,
+                          const SimpleSigningEvidence& simple_signing) {
     struct Visitor {
-        const ImageEvidence& image;
+        const SigstoreEvidence& sigstore;
+        const SimpleSigningEvidence& simple_signing;
         bool operator()(const InsecureAcceptAnything&) const { return false; }
         bool operator()(const Reject&) const {
             fail(Errc::PolicyRejected, "expected acceptance, found a \"reject\" requirement");
         }
         bool operator()(const SignedBy& r) const {
-            fail(Errc::PolicyRejected,
-                 "signedBy (GPG) is not supported: expected a sigstoreSigned requirement, found "
-                 "signedBy with keyType {}",
-                 r.key_type);
+            evaluate_signed_by(r, simple_signing);
+            return true;
         }
         bool operator()(const SignedBaseLayer&) const {
             fail(Errc::PolicyRejected,
-                 "signedBaseLayer is not supported: expected a sigstoreSigned requirement, found "
+                 "signedBaseLayer is not supported: expected signedBy or sigstoreSigned, found "
                  "signedBaseLayer");
         }
         bool operator()(const SigstoreSigned& r) const {
-            evaluate_sigstore_signed(r, image);
+            evaluate_sigstore_signed(r, sigstore);
             return true;
         }
     };
-    return std::visit(Visitor{image}, requirement);
+    return std::visit(Visitor{sigstore, simple_signing}, requirement);
 }
 
 }  // namespace
 
 PolicyDecision evaluate(const Policy& policy, const DockerReference& reference,
                         std::string_view manifest, std::span<const std::string> signatures,
-                        SignatureLevel level) {
+                        SignatureLevel level, std::chrono::system_clock::time_point now) {
     auto choice = choose_scope(policy.data(), reference);
     PolicyDecision decision{choice.scope, false};
     if (level == SignatureLevel::Off) {
         return decision;
     }
+    // As containers/image, a blob of no known format refuses the image whatever the scope says.
+    auto stored = read_signatures(signatures);
     auto digest = sha256_digest(manifest);
-    ImageEvidence image{reference, manifest, digest, signatures};
+    SigstoreEvidence sigstore{reference, digest, stored.sigstore, stored.simple_signing.size()};
+    SimpleSigningEvidence simple_signing{reference, digest, stored.simple_signing,
+                                         stored.sigstore.size(), now};
     const auto& requirements = *choice.requirements;
     for (std::size_t i = 0; i < requirements.size(); ++i) {
         try {
-            decision.signature_verified |= evaluate_requirement(requirements[i], image);
+            decision.signature_verified |=
+                evaluate_requirement(requirements[i], sigstore, simple_signing);
         } catch (const Error& e) {
             throw Error(e.code(), fmt::format("{}, requirement {} of {} ({}): {}", choice.label,
                                               i + 1, requirements.size(),
                                               requirement_type(requirements[i]), e.message()));
         }
     }
+    // Every requirement accepted, so a signature-verifying one, if the scope has any, verified.
     if (level == SignatureLevel::Require && !decision.signature_verified) {
-        auto candidates = static_cast<std::size_t>(
-            std::count_if(signatures.begin(), signatures.end(),
-                          [](const std::string& blob) { return is_signature_candidate(blob); }));
         std::string types;
         for (const auto& requirement : requirements) {
             types += (types.empty() ? "" : ", ") + std::string(requirement_type(requirement));
         }
-        fail(candidates == 0 ? Errc::SignatureRequired : Errc::SignatureInvalid,
-             "{}: signature=require expected a signature-verifying requirement to accept, found "
-             "only {} (the image has {} signature(s), none checked)",
-             choice.label, types, candidates);
+        fail(Errc::SignatureRequired,
+             "{}: signature=require expected a signature-verifying requirement (signedBy or "
+             "sigstoreSigned), found only {}",
+             choice.label, types);
     }
     return decision;
 }

@@ -2,6 +2,7 @@
 // the room that knows its signature format (sigstore/, openpgp/).
 #pragma once
 
+#include <chrono>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,15 +21,19 @@ struct PolicyDecision {
 };
 
 /// Evaluates the docker-transport requirements for `reference` (the name the caller asked for)
-/// over the exact `manifest` bytes and the image's raw signature blobs.
-/// level Check: every requirement of the chosen scope must accept. Require: additionally a
-/// requirement that verified a signature must have accepted.
-/// Refusals: Error(PolicyRejected) (reject, signedBy, signedBaseLayer), Error(SignatureRequired)
-/// (no signatures at all), Error(SignatureInvalid) (signatures, none accepted: the message says
-/// why each candidate failed), Error(PolicyInvalid) (bad key material). Each message names the
-/// scope chosen and the requirement that refused.
-PolicyDecision evaluate(const Policy& policy, const DockerReference& reference,
-                        std::string_view manifest, std::span<const std::string> signatures,
-                        SignatureLevel level);
+/// over the exact `manifest` bytes and the image's raw signature blobs, judging GPG keys valid
+/// or not at `now`. Level Off: only the scope is chosen. Check: every requirement of the chosen
+/// scope must accept. Require: additionally the scope must hold a signature-verifying
+/// requirement (signedBy, sigstoreSigned), which then accepted.
+/// Refusals: Error(StorageCorrupt) (a signature blob of no known format, whatever the scope),
+/// Error(PolicyRejected) (reject, signedBaseLayer, a signedBy keyType other than GPGKeys),
+/// Error(SignatureRequired) (no signature of the kind a requirement reads, or no
+/// signature-verifying requirement under Require), Error(SignatureInvalid) (signatures, none
+/// accepted: the message says why each candidate failed), Error(PolicyInvalid) (bad key
+/// material). Each requirement's refusal names the scope chosen and the requirement.
+PolicyDecision evaluate(
+    const Policy& policy, const DockerReference& reference, std::string_view manifest,
+    std::span<const std::string> signatures, SignatureLevel level,
+    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
 }  // namespace vmd::trust

@@ -1,42 +1,39 @@
-// libFuzzer target: stored signature blobs (trust::classify_blob, trust::parse_sigstore_blob,
-// trust::is_signature_candidate), bytes an attacker can write into the store.
+// libFuzzer target: stored signature blobs (trust::read_signatures, which sorts them by format
+// and parses the sigstore ones), bytes an attacker can write into the store.
 #include <string>
+#include <vector>
 
 #include "fuzz_support.hpp"
-#include "trust/sigstore/evaluate.hpp"
-#include "trust/sigstore/format.hpp"
+#include "trust/signatures.hpp"
 
 namespace {
 
 using vmd::Errc;
 namespace trust = vmd::trust;
 
-constexpr std::string_view kPrefix{"\0sigstore-json\n", 15};
-
-void parse(std::string_view blob) {
-    vmd::fuzz::run(blob, {Errc::SignatureInvalid}, [&] {
-        auto kind = trust::classify_blob(blob);
-        vmd::fuzz::check((kind == trust::BlobKind::Sigstore) == blob.starts_with(kPrefix),
-                         "classify_blob says Sigstore exactly for the sigstore prefix");
-        auto parsed = trust::parse_sigstore_blob(blob);
-        vmd::fuzz::check(kind == trust::BlobKind::Sigstore, "only sigstore blobs parse");
-        vmd::fuzz::check(
-            trust::is_signature_candidate(blob) ==
-                (parsed.mime_type == trust::kSigstoreSignatureMimeType),
-            "a parsed blob is a candidate exactly when its mimeType is the signature one");
+void read(std::string_view blob) {
+    std::vector<std::string> blobs = {std::string(blob)};
+    vmd::fuzz::run(blob, {Errc::StorageCorrupt}, [&] {
+        auto stored = trust::read_signatures(blobs);
+        vmd::fuzz::check(stored.sigstore.size() + stored.simple_signing.size() == 1,
+                         "a blob that is read is read as exactly one signature");
+        vmd::fuzz::check(stored.sigstore.empty() == !blob.starts_with(trust::kSigstoreBlobPrefix),
+                         "a blob is sigstore exactly when it has the sigstore prefix");
+        for (const auto& simple : stored.simple_signing) {
+            vmd::fuzz::check(blob.ends_with(simple.message) && simple.number == 1,
+                             "a simple-signing message is the blob or its tail");
+        }
     });
-    // Never throws: a malformed blob is a candidate (it cannot be told from a broken signature).
-    vmd::fuzz::run(blob, {}, [&] { trust::is_signature_candidate(blob); });
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     auto blob = vmd::fuzz::as_text(data, size);
-    parse(blob);
-    // Mutations soon lose the 15-byte prefix; also parse the input as the JSON part.
-    if (!blob.starts_with(kPrefix)) {
-        parse(std::string(kPrefix) + std::string(blob));
+    read(blob);
+    // Mutations soon lose the 15-byte prefix; also read the input as the JSON part.
+    if (!blob.starts_with(trust::kSigstoreBlobPrefix)) {
+        read(std::string(trust::kSigstoreBlobPrefix) + std::string(blob));
     }
     return 0;
 }

@@ -65,11 +65,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const Setup kSetup;
     const std::array<std::string, 1> signatures = {std::string(fuzz::as_text(data, size))};
     const auto& reference = kSetup.references[scope_for(signatures[0])];
-    fuzz::run(signatures[0], {Errc::SignatureInvalid, Errc::SignatureRequired}, [&] {
-        auto decision = trust::evaluate(kSetup.policy, reference, kSetup.manifest, signatures,
-                                        vmd::SignatureLevel::Require);
-        fuzz::check(decision.signature_verified, "an accepted image had a signature verified");
-        fuzz::check(decision.scope == reference.repository(), "the image's own scope chosen");
-    });
+    fuzz::run(
+        signatures[0], {Errc::SignatureInvalid, Errc::SignatureRequired, Errc::StorageCorrupt},
+        [&] {
+            auto decision = trust::evaluate(kSetup.policy, reference, kSetup.manifest, signatures,
+                                            vmd::SignatureLevel::Require);
+            fuzz::check(decision.signature_verified, "an accepted image had a signature verified");
+            fuzz::check(decision.scope == reference.repository(), "the image's own scope chosen");
+        });
     return 0;
 }

@@ -1,9 +1,14 @@
 #include "daemon_env.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
-
 #include <sstream>
+#include <thread>
+
 #include "common/json.hpp"
 
 namespace vmd::testing {
@@ -46,6 +51,20 @@ RunResult DaemonEnv::busctl_call(const std::vector<std::string>& args) {
                                      "io.containers.VerityMount1"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv);
+}
+
+void age_past_settle_time(std::initializer_list<std::filesystem::path> files) {
+    auto until = std::chrono::system_clock::now();
+    for (const auto& file : files) {
+        struct stat st {};
+        if (::stat(file.c_str(), &st) != 0) {
+            continue;
+        }
+        const auto& latest = st.st_ctim.tv_sec > st.st_mtim.tv_sec ? st.st_ctim : st.st_mtim;
+        until = std::max(
+            until, std::chrono::system_clock::time_point(std::chrono::seconds(latest.tv_sec + 1)));
+    }
+    std::this_thread::sleep_until(until + std::chrono::milliseconds(100));
 }
 
 void expect_refused(const RunResult& result, std::string_view error_name,

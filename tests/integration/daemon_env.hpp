@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,11 @@ class DaemonEnv {
     PrivateBus bus_;
     std::optional<DaemonProcess> daemon_;
 };
+
+/// Lets `files` get older than the daemon's settle time (1 s; common/trusted_file_cache.hpp),
+/// so that it keeps what it parses from them: edits that follow must still be seen. This ages
+/// files; it waits for nothing the daemon does.
+void age_past_settle_time(std::initializer_list<std::filesystem::path> files);
 
 /// Asserts a refusal: exit code 1 and stderr starting with the error name.
 void expect_refused(const RunResult& result, std::string_view error_name,

@@ -1,12 +1,9 @@
 // The daemon keeps what it parsed from policy.json and the key files it names (they are trusted
 // /etc files) only while they stay the same: every edit shows on the very next request.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
-#include <chrono>
 #include <filesystem>
 #include <string>
-#include <thread>
 
 #include "daemon_env.hpp"
 #include "fixtures/json_records.hpp"
@@ -17,24 +14,6 @@ namespace vmd::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// Last change (mtime or ctime) of `path`.
-std::chrono::system_clock::time_point last_change(const fs::path& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        return std::chrono::system_clock::now();
-    }
-    const auto& latest = st.st_ctim.tv_sec > st.st_mtim.tv_sec ? st.st_ctim : st.st_mtim;
-    return std::chrono::system_clock::time_point(std::chrono::seconds(latest.tv_sec + 1));
-}
-
-/// Lets the files get older than the daemon's settle time (1 s; common/trusted_file_cache.hpp),
-/// so that it keeps what it parses from them: the edits that follow must still be seen. This
-/// ages files; it waits for nothing the daemon does.
-void age_past_settle_time(const fs::path& a, const fs::path& b) {
-    const auto until = std::max(last_change(a), last_change(b)) + std::chrono::milliseconds(100);
-    std::this_thread::sleep_until(until);
-}
 
 class PolicyReload : public ::testing::Test {
   protected:
@@ -51,7 +30,7 @@ class PolicyReload : public ::testing::Test {
 };
 
 TEST_F(PolicyReload, PolicyEditsTakeEffectOnTheNextRequest) {
-    age_past_settle_time(paths_.policy, paths_.public_key);
+    age_past_settle_time({paths_.policy, paths_.public_key});
     expect_verified();
     expect_verified();  // now from what the daemon kept
 
@@ -67,7 +46,7 @@ TEST_F(PolicyReload, PolicyEditsTakeEffectOnTheNextRequest) {
 }
 
 TEST_F(PolicyReload, KeyFileEditsTakeEffectOnTheNextRequest) {
-    age_past_settle_time(paths_.policy, paths_.public_key);
+    age_past_settle_time({paths_.policy, paths_.public_key});
     expect_verified();
     expect_verified();
 

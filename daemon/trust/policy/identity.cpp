@@ -199,4 +199,12 @@ std::string identity_mismatch(const SignedIdentity& identity, const DockerRefere
                        json::quote(target), name);
 }
 
+std::string digest_mismatch(std::string_view manifest_digest, std::string_view signed_digest) {
+    if (signed_digest == manifest_digest) {
+        return "";
+    }
+    return fmt::format("signed manifest digest: expected {} (the manifest's), found {}",
+                       manifest_digest, json::quote(signed_digest));
+}
+
 }  // namespace vmd::trust

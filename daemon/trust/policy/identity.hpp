@@ -39,4 +39,9 @@ SignedIdentity parse_signed_identity(json::Element element, std::string_view whe
 std::string identity_mismatch(const SignedIdentity& identity, const DockerReference& intended,
                               std::string_view signed_reference);
 
+/// Checks a signature's claimed manifest digest (as written in the payload) against the
+/// manifest's own, "sha256:" + hex of its bytes. Returns "" when they are equal, otherwise the
+/// reason. Like skopeo 1.9, a digest by another algorithm never matches.
+std::string digest_mismatch(std::string_view manifest_digest, std::string_view signed_digest);
+
 }  // namespace vmd::trust

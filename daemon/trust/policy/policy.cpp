@@ -45,6 +45,14 @@ std::string load_key_source(const KeySource& source) {
     return *read_regular_file(source.value, {source.origin, kMaxKeyBytes, Errc::PolicyInvalid});
 }
 
+void KeySourceSet::add(const KeySource& source) {
+    const bool is_path = source.kind == KeySource::Kind::Path;
+    cache_key += fmt::format("{}{}:{}\n", is_path ? 'p' : 'd', source.value.size(), source.value);
+    if (is_path) {
+        files.emplace_back(source.value);
+    }
+}
+
 bool valid_docker_scope(std::string_view scope) {
     if (scope.empty()) {
         return true;

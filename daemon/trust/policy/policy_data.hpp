@@ -28,9 +28,22 @@ struct KeySource {
 /// Reads the material (a path is read at most 1 MiB). Unreadable: Error(PolicyInvalid).
 std::string load_key_source(const KeySource& source);
 
+/// What key material loaded from some KeySources depends on, for TrustedFileCache: a cache key
+/// naming every source in order (groups kept apart) and the files among them.
+struct KeySourceSet {
+    std::string cache_key;
+    std::vector<std::filesystem::path> files;
+
+    /// Adds one source to the current group.
+    void add(const KeySource& source);
+    /// Starts a new group, so that the same source in another role makes another key.
+    void next_group() { cache_key += '|'; }
+};
+
 struct InsecureAcceptAnything {};
 struct Reject {};
-/// GPG / X.509 simple signing: parsed in full, always refused at evaluation.
+/// GPG simple signing (DESIGN §6a); a keyType other than GPGKeys parses and is refused at
+/// evaluation.
 struct SignedBy {
     std::string key_type;
     std::vector<KeySource> keys;

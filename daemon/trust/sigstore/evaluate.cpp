@@ -1,8 +1,5 @@
 #include "trust/sigstore/evaluate.hpp"
 
-#include <optional>
-#include <vector>
-
 #include "common/encoding.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -15,7 +12,7 @@ namespace {
 
 // Checks one sigstore signature blob; "" when it is accepted, else the reason.
 std::string check_candidate(const SigstoreSigned& requirement, const LoadedTrust& trust,
-                            const SigstoreBlob& blob, const ImageEvidence& image) {
+                            const SigstoreBlob& blob, const SigstoreEvidence& image) {
     auto annotation = blob.annotations.find(kSignatureAnnotation);
     if (annotation == blob.annotations.end()) {
         return fmt::format("expected annotation {}, found none", kSignatureAnnotation);
@@ -36,71 +33,38 @@ std::string check_candidate(const SigstoreSigned& requirement, const LoadedTrust
         }
         return e.message();
     }
-    if (payload.manifest_digest != image.manifest_digest) {
-        return fmt::format("signed manifest digest: expected {} (the manifest's), found {}",
-                           image.manifest_digest, json::quote(payload.manifest_digest));
+    if (auto reason = digest_mismatch(image.manifest_digest, payload.manifest_digest);
+        !reason.empty()) {
+        return reason;
     }
     return identity_mismatch(requirement.identity, image.reference, payload.docker_reference);
 }
 
 }  // namespace
 
-bool is_signature_candidate(std::string_view blob) {
-    if (classify_blob(blob) != BlobKind::Sigstore) {
-        return true;
-    }
-    try {
-        return parse_sigstore_blob(blob).mime_type == kSigstoreSignatureMimeType;
-    } catch (const Error&) {
-        return true;  // malformed: cannot be told apart from a broken signature
-    }
-}
-
-void evaluate_sigstore_signed(const SigstoreSigned& requirement, const ImageEvidence& image) {
+void evaluate_sigstore_signed(const SigstoreSigned& requirement, const SigstoreEvidence& image) {
     // Key material is loaded only now, so bad keys in unused scopes do not matter.
     const auto trust = cached_trust(requirement);
     std::string reasons;
     std::size_t candidates = 0;
-    for (std::size_t i = 0; i < image.signatures.size(); ++i) {
-        std::string_view blob = image.signatures[i];
-        std::string reason;
-        switch (classify_blob(blob)) {
-            case BlobKind::Gpg:
-                reason = "a GPG simple-signing signature (not supported), expected sigstore";
-                break;
-            case BlobKind::Unknown:
-                reason = blob.empty() ? "expected a signature blob, found 0 bytes"
-                                      : fmt::format(
-                                            "expected a sigstore blob, found first byte "
-                                            "0x{:02x}",
-                                            static_cast<unsigned char>(blob.front()));
-                break;
-            case BlobKind::Sigstore: {
-                std::optional<SigstoreBlob> parsed;
-                try {
-                    parsed = parse_sigstore_blob(blob);
-                } catch (const Error& e) {
-                    reason = e.message();
-                    break;
-                }
-                if (parsed->mime_type != kSigstoreSignatureMimeType) {
-                    continue;  // another attachment, not a signature
-                }
-                reason = check_candidate(requirement, *trust, *parsed, image);
-                if (reason.empty()) {
-                    return;
-                }
-                break;
-            }
+    for (const auto& stored : image.blobs) {
+        if (stored.blob.mime_type != kSigstoreSignatureMimeType) {
+            continue;  // another attachment, not a signature
+        }
+        auto reason = check_candidate(requirement, *trust, stored.blob, image);
+        if (reason.empty()) {
+            return;
         }
         ++candidates;
-        reasons += fmt::format("{}signature {}: {}", reasons.empty() ? "" : "; ", i + 1, reason);
+        reasons +=
+            fmt::format("{}signature {}: {}", reasons.empty() ? "" : "; ", stored.number, reason);
     }
     if (candidates == 0) {
-        fail(Errc::SignatureRequired, "expected at least one sigstore signature, found {}",
-             image.signatures.empty()
-                 ? "none"
-                 : fmt::format("only {} non-signature attachment(s)", image.signatures.size()));
+        fail(Errc::SignatureRequired,
+             "expected at least one sigstore signature, found none ({} non-signature "
+             "attachment(s), {} GPG simple-signing signature(s), which sigstoreSigned does not "
+             "read)",
+             image.blobs.size(), image.other_signatures);
     }
     fail(Errc::SignatureInvalid, "expected an accepted signature, found none of {}: {}", candidates,
          reasons);

@@ -8,7 +8,6 @@ namespace vmd::trust {
 
 namespace {
 
-constexpr std::string_view kSigstorePrefix{"\0sigstore-json\n", 15};
 constexpr int kMaxDepth = 64;
 
 // expect_object checks one level; untrusted "optional" content is checked at every depth.
@@ -30,34 +29,26 @@ void reject_duplicates(json::Element element, json::Context ctx, int depth) {
 
 }  // namespace
 
-BlobKind classify_blob(std::string_view blob) {
-    if (blob.starts_with(kSigstorePrefix)) {
-        return BlobKind::Sigstore;
-    }
-    if (!blob.empty() && (static_cast<unsigned char>(blob.front()) & 0x80) != 0) {
-        return BlobKind::Gpg;
-    }
-    return BlobKind::Unknown;
-}
-
 SigstoreBlob parse_sigstore_blob(std::string_view blob) {
     constexpr json::Context ctx{Errc::SignatureInvalid, "sigstore signature JSON"};
-    if (!blob.starts_with(kSigstorePrefix)) {
+    if (!blob.starts_with(kSigstoreBlobPrefix)) {
         fail(ctx.code, "{}: expected the prefix \\0sigstore-json\\n, found another format",
              ctx.what);
     }
-    auto doc = json::Document::parse(blob.substr(kSigstorePrefix.size()), ctx.code, ctx.what);
+    auto doc = json::Document::parse(blob.substr(kSigstoreBlobPrefix.size()), ctx.code, ctx.what);
     auto object = json::expect_object(doc.root(), ctx, {{"mimeType", "payload", "annotations"}});
     SigstoreBlob out;
     out.mime_type = json::expect_string(json::require(object, "mimeType", ctx), ctx);
-    auto payload = json::expect_string(json::require(object, "payload", ctx), ctx);
-    auto decoded = base64_decode(payload);
-    if (!decoded) {
-        fail(ctx.code, "{}: expected standard base64 in \"payload\", found invalid characters",
-             ctx.what);
+    if (auto payload = json::require(object, "payload", ctx); !payload.is_null()) {
+        auto decoded = base64_decode(json::expect_string(payload, ctx));
+        if (!decoded) {
+            fail(ctx.code, "{}: expected standard base64 in \"payload\", found invalid characters",
+                 ctx.what);
+        }
+        out.payload = std::move(*decoded);
     }
-    out.payload = std::move(*decoded);
-    if (auto annotations = json::find(object, "annotations")) {
+    if (auto annotations = json::find(object, "annotations");
+        annotations && !annotations->is_null()) {
         constexpr json::Context actx{Errc::SignatureInvalid, "sigstore signature annotations"};
         for (auto field : json::expect_object(*annotations, actx)) {
             out.annotations.emplace(std::string(field.key),

@@ -1,6 +1,7 @@
 // Sigstore signature blobs as containers/image stores them, and the simple-signing payload.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -19,15 +20,8 @@ inline constexpr std::string_view kBundleAnnotation = "dev.sigstore.cosign/bundl
 /// The payload's critical.type.
 inline constexpr std::string_view kSigstoreSignatureType = "cosign container image signature";
 
-/// What kind of blob a stored signature is, from its first bytes.
-enum class BlobKind {
-    Sigstore,  // 0x00 "sigstore-json" '\n' JSON
-    Gpg,       // first byte an OpenPGP packet tag (bit 7 set): simple signing, unsupported
-    Unknown,   // anything else, including an empty blob
-};
-
-/// Classifies `blob` by its prefix only.
-BlobKind classify_blob(std::string_view blob);
+/// How a stored sigstore blob starts: a zero byte, the format name, a newline, then the JSON.
+inline constexpr std::string_view kSigstoreBlobPrefix{"\0sigstore-json\n", 15};
 
 /// A parsed sigstore blob; nothing in it is verified yet.
 struct SigstoreBlob {
@@ -36,10 +30,18 @@ struct SigstoreBlob {
     std::map<std::string, std::string, std::less<>> annotations;
 };
 
-/// Parses a blob of kind Sigstore: JSON {mimeType, payload (base64), annotations {string:
-/// string}} with no other and no duplicate keys. Malformed input throws
+/// Parses a blob starting with kSigstoreBlobPrefix: JSON {mimeType, payload (base64),
+/// annotations {string: string}} with no other and no duplicate keys; payload and annotations
+/// may be null (empty), as Go writes an empty byte slice or map. Malformed input throws
 /// Error(SignatureInvalid) saying what is wrong.
 SigstoreBlob parse_sigstore_blob(std::string_view blob);
+
+/// A parsed sigstore blob and its position among the image's signature blobs (from 1), by
+/// which refusal messages name it.
+struct NumberedSigstoreBlob {
+    std::size_t number = 0;
+    SigstoreBlob blob;
+};
 
 /// The claims of a simple-signing payload.
 struct SigstorePayload {

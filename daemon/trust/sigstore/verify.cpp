@@ -165,34 +165,28 @@ LoadedTrust load_trust(const SigstoreSigned& requirement) {
 }
 
 std::shared_ptr<const LoadedTrust> cached_trust(const SigstoreSigned& requirement) {
-    // The key names every source load_trust reads; the files are the paths among them.
-    std::string key;
-    std::vector<std::filesystem::path> files;
-    auto add = [&](const KeySource& source) {
-        key += fmt::format("{}{}:{}\n", source.kind == KeySource::Kind::Path ? 'p' : 'd',
-                           source.value.size(), source.value);
-        if (source.kind == KeySource::Kind::Path) {
-            files.emplace_back(source.value);
+    // The cache key names every source load_trust reads; the files are the paths among them.
+    KeySourceSet sources;
+    for (const auto* group : {&requirement.keys, &requirement.rekor_keys}) {
+        sources.next_group();
+        for (const auto& source : *group) {
+            sources.add(source);
         }
-    };
-    for (const auto* sources : {&requirement.keys, &requirement.rekor_keys}) {
-        key += "|";
-        std::for_each(sources->begin(), sources->end(), add);
     }
-    key += "|";
+    sources.next_group();
     if (requirement.fulcio) {
-        add(requirement.fulcio->ca);
+        sources.add(requirement.fulcio->ca);
     }
-    key += "|";
+    sources.next_group();
     if (requirement.pki) {
-        add(requirement.pki->ca_roots);
-        key += "|";
+        sources.add(requirement.pki->ca_roots);
+        sources.next_group();
         if (requirement.pki->ca_intermediates) {
-            add(*requirement.pki->ca_intermediates);
+            sources.add(*requirement.pki->ca_intermediates);
         }
     }
     static TrustedFileCache<LoadedTrust> cache;
-    return cache.get(key, files, [&] { return load_trust(requirement); });
+    return cache.get(sources.cache_key, sources.files, [&] { return load_trust(requirement); });
 }
 
 void verify_blob_signature(const SigstoreSigned& requirement, const LoadedTrust& trust,

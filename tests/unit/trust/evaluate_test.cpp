@@ -105,9 +105,7 @@ TEST(Evaluate, KeyPathKeyPathsAndKeyDatas) {
 TEST(Evaluate, OneGoodSignatureAmongBrokenOnesIsEnough) {
     auto key = SigningKey::generate(KeyType::EcdsaP256);
     auto policy = scoped(sigstore_key(key));
-    std::string prefix("\0sigstore-json\n", 15);
     std::vector<std::string> sigs = {
-        prefix + "{not json",
         "\x89\x01\x0dGPG-ish",
         testing::sigstore_blob("attachment", "x", {}, "text/plain"),
         signed_blob(SigningKey::generate(KeyType::EcdsaP256), kImage),
@@ -116,22 +114,19 @@ TEST(Evaluate, OneGoodSignatureAmongBrokenOnesIsEnough) {
     };
     EXPECT_TRUE(run(policy, sigs).signature_verified);
     // Without the good one, every candidate's reason is listed, numbered by blob position;
-    // the attachment (3) is not a candidate.
+    // neither the GPG signature (1) nor the attachment (2) is a sigstore candidate.
     sigs.pop_back();
     auto e = refusal(policy, sigs);
     EXPECT_EQ(e.code(), Errc::SignatureInvalid);
     const auto& m = e.message();
-    EXPECT_NE(m.find("expected an accepted signature, found none of 4"), std::string::npos) << m;
-    EXPECT_NE(m.find("signature 1: sigstore signature JSON: expected valid JSON"),
-              std::string::npos)
-        << m;
-    EXPECT_NE(m.find("; signature 2: a GPG simple-signing signature"), std::string::npos) << m;
-    EXPECT_EQ(m.find("signature 3:"), std::string::npos) << m;
-    EXPECT_NE(m.find("; signature 4: ECDSA verification failed with key 1 of 1"), std::string::npos)
+    EXPECT_NE(m.find("expected an accepted signature, found none of 2"), std::string::npos) << m;
+    EXPECT_EQ(m.find("signature 1:"), std::string::npos) << m;
+    EXPECT_EQ(m.find("signature 2:"), std::string::npos) << m;
+    EXPECT_NE(m.find(": signature 3: ECDSA verification failed with key 1 of 1"), std::string::npos)
         << m;
     EXPECT_NE(
         m.find(
-            R"(; signature 5: identity "quay.io/ns/other:1" does not match "quay.io/ns/app:1" (matchRepoDigestOrExact))"),
+            R"(; signature 4: identity "quay.io/ns/other:1" does not match "quay.io/ns/app:1" (matchRepoDigestOrExact))"),
         std::string::npos)
         << m;
     EXPECT_NE(m.find(R"(policy scope "quay.io/ns", requirement 1 of 1 (sigstoreSigned))"),
@@ -146,13 +141,43 @@ TEST(Evaluate, NoCandidatesIsSignatureRequired) {
         EXPECT_EQ(refusal(policy, {}, level).code(), Errc::SignatureRequired);
         auto e = refusal(policy, {testing::sigstore_blob("a", "b", {}, "application/json")}, level);
         EXPECT_EQ(e.code(), Errc::SignatureRequired);
-        EXPECT_NE(e.message().find("non-signature attachment"), std::string::npos) << e.message();
+        EXPECT_NE(e.message().find("1 non-signature attachment(s)"), std::string::npos)
+            << e.message();
     }
-    auto gpg_only = refusal(policy, {"\x89\x02\x00"});
-    EXPECT_EQ(gpg_only.code(), Errc::SignatureInvalid);
-    auto empty_blob = refusal(policy, {""});
-    EXPECT_EQ(empty_blob.code(), Errc::SignatureInvalid);
-    EXPECT_NE(empty_blob.message().find("found 0 bytes"), std::string::npos);
+    // sigstoreSigned does not read GPG signatures: as if there were none.
+    auto gpg_only = refusal(policy, {"\x89\x02\x00", std::string("\0simple-signing\n\xa3", 17)});
+    EXPECT_EQ(gpg_only.code(), Errc::SignatureRequired);
+    EXPECT_NE(gpg_only.message().find("2 GPG simple-signing signature(s), which sigstoreSigned "
+                                      "does not read"),
+              std::string::npos)
+        << gpg_only.message();
+}
+
+TEST(Evaluate, AnUnreadableBlobRefusesTheWholeImageWhateverTheScope) {
+    auto key = SigningKey::generate(KeyType::EcdsaP256);
+    auto good = signed_blob(key, kImage);
+    std::string prefix("\0sigstore-json\n", 15);
+    const std::vector<std::pair<std::string, std::string>> unreadable = {
+        {"", "found 0 bytes"},
+        {"-----BEGIN PGP SIGNED MESSAGE-----", "found first byte 0x2d ('-')"},
+        {"\x84\x01", "found first byte 0x84"},
+        {"\x93\x01", "found first byte 0x93"},
+        {prefix + "{not json", "sigstore signature JSON: expected valid JSON"},
+        {std::string("\0cosign\n{}", 10), "found first byte 0x00"},
+    };
+    for (const auto& requirements :
+         {sigstore_key(key), std::string(R"([{"type":"insecureAcceptAnything"}])")}) {
+        for (const auto& [blob, says] : unreadable) {
+            SCOPED_TRACE(requirements + " / " + says);
+            auto e = refusal(scoped(requirements), {good, blob}, SignatureLevel::Check);
+            EXPECT_EQ(e.code(), Errc::StorageCorrupt) << e.message();
+            EXPECT_NE(e.message().find("signature 2 of 2: "), std::string::npos) << e.message();
+            EXPECT_NE(e.message().find(says), std::string::npos) << e.message();
+            // Off reads no signature.
+            EXPECT_EQ(run(scoped(requirements), {good, blob}, SignatureLevel::Off).scope,
+                      "quay.io/ns");
+        }
+    }
 }
 
 TEST(Evaluate, SignedDigestMustBeTheManifestsOwn) {
@@ -256,8 +281,10 @@ TEST(Evaluate, RefusingRequirementTypes) {
     std::vector<std::string> sigs = {signed_blob(key, kImage)};
     const std::vector<RefusingRequirement> cases = {
         {"Reject", R"({"type":"reject"})", Errc::PolicyRejected, "\"reject\" requirement"},
-        {"SignedBy", R"({"type":"signedBy","keyType":"GPGKeys","keyPath":"/k"})",
-         Errc::PolicyRejected, "signedBy (GPG) is not supported"},
+        {"SignedByX509", R"({"type":"signedBy","keyType":"X509Certificates","keyPath":"/k"})",
+         Errc::PolicyRejected, R"(expected keyType GPGKeys, found "X509Certificates")"},
+        {"SignedByMissingKey", R"({"type":"signedBy","keyType":"GPGKeys","keyPath":"/k"})",
+         Errc::PolicyInvalid, "keyPath /k"},
         {"SignedBaseLayer",
          R"({"type":"signedBaseLayer","baseLayerIdentity":{"type":"matchRepository"}})",
          Errc::PolicyRejected, "signedBaseLayer is not supported"},
@@ -286,9 +313,14 @@ TEST(Evaluate, Levels) {
         << none.message();
     EXPECT_EQ(refusal(accept, {testing::sigstore_blob("a", "b", {}, "text/plain")}).code(),
               Errc::SignatureRequired);
+    // A signature the scope never reads does not help: still no signature-verifying requirement.
     auto unchecked = refusal(accept, {signed_blob(key, kImage)});
-    EXPECT_EQ(unchecked.code(), Errc::SignatureInvalid);
-    EXPECT_NE(unchecked.message().find("policy scope \"quay.io/ns\""), std::string::npos);
+    EXPECT_EQ(unchecked.code(), Errc::SignatureRequired);
+    EXPECT_NE(unchecked.message().find("policy scope \"quay.io/ns\": signature=require expected a "
+                                       "signature-verifying requirement (signedBy or "
+                                       "sigstoreSigned), found only insecureAcceptAnything"),
+              std::string::npos)
+        << unchecked.message();
 
     // Off performs no check at all; it only reports the scope.
     auto reject = scoped(R"([{"type":"reject"}])");

@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,24 +20,8 @@ using test::error_of;
 
 constexpr std::string_view kSignedRepo = "192.168.64.2:5000/cosign-signed-single-sample";
 
-struct Image {
-    std::string manifest;  // "" when the fixture has none
-    std::vector<std::string> signatures;
-};
-
-Image load_fixture(std::string_view name) {
-    auto dir = testing::containers_image_fixtures_dir() / name;
-    if (!fs::is_directory(dir)) {
-        throw std::runtime_error("fixture directory " + dir.string() + " is missing");
-    }
-    Image image;
-    if (fs::exists(dir / "manifest.json")) {
-        image.manifest = testing::read_file(dir / "manifest.json");
-    }
-    for (int i = 1; fs::exists(dir / ("signature-" + std::to_string(i))); ++i) {
-        image.signatures.push_back(testing::read_file(dir / ("signature-" + std::to_string(i))));
-    }
-    return image;
+test::DirImage load_fixture(std::string_view name) {
+    return test::load_dir_image(testing::containers_image_fixtures_dir() / name);
 }
 
 struct FixtureCase {
@@ -159,24 +142,28 @@ INSTANTIATE_TEST_SUITE_P(
         SamplePolicyCase{"example.com/playground/sub:1", SignatureLevel::Check, std::nullopt,
                          "example.com/playground", ""},
         SamplePolicyCase{"example.com/playground:1", SignatureLevel::Require,
-                         Errc::SignatureInvalid, "example.com/playground",
+                         Errc::SignatureRequired, "example.com/playground",
                          "found only insecureAcceptAnything"},
-        SamplePolicyCase{"example.com/production:1", SignatureLevel::Check, Errc::PolicyRejected,
-                         "example.com/production", "signedBy (GPG) is not supported"},
-        SamplePolicyCase{"example.com/hardened:1", SignatureLevel::Check, Errc::PolicyRejected,
+        // The GPG keyrings the sample names do not exist here: the policy is unusable there.
+        SamplePolicyCase{"example.com/production:1", SignatureLevel::Check, Errc::PolicyInvalid,
+                         "example.com/production", "/keys/employee-gpg-keyring: open: "},
+        SamplePolicyCase{"example.com/hardened:1", SignatureLevel::Check, Errc::PolicyInvalid,
                          "example.com/hardened", "requirement 1 of 3 (signedBy)"},
         SamplePolicyCase{"example.com/hardened-x509:1", SignatureLevel::Check, Errc::PolicyRejected,
-                         "example.com/hardened-x509", "keyType X509Certificates"},
+                         "example.com/hardened-x509", R"(found "X509Certificates")"},
         SamplePolicyCase{"registry.access.redhat.com/rhel7/rhel:7", SignatureLevel::Check,
-                         Errc::PolicyRejected, "registry.access.redhat.com", "signedBy"},
+                         Errc::PolicyRejected, "registry.access.redhat.com",
+                         R"(found "signedByGPGKeys")"},
         SamplePolicyCase{"mirror.access.redhat.com/x:1", SignatureLevel::Check,
-                         Errc::PolicyRejected, "*.access.redhat.com", "signedBy"},
-        SamplePolicyCase{"registry.redhat.io/beta/x:1", SignatureLevel::Check, Errc::PolicyRejected,
-                         "registry.redhat.io/beta", "signedBy"},
+                         Errc::PolicyRejected, "*.access.redhat.com", R"(found "signedByGPGKeys")"},
+        SamplePolicyCase{"registry.redhat.io/beta/x:1", SignatureLevel::Check, Errc::PolicyInvalid,
+                         "registry.redhat.io/beta",
+                         "/keys/RH-production-signing-key-gpg-keyring: open: "},
         SamplePolicyCase{"private-mirror:5000/vendor-mirror/x:1", SignatureLevel::Check,
-                         Errc::PolicyRejected, "private-mirror:5000/vendor-mirror", "signedBy"},
+                         Errc::PolicyInvalid, "private-mirror:5000/vendor-mirror",
+                         "/keys/vendor-gpg-keyring: open: "},
         SamplePolicyCase{"example.com/other:1", SignatureLevel::Check, Errc::PolicyRejected,
-                         "*.com", "signedBy"},
+                         "*.com", R"(found "signedByGPGKeys")"},
         SamplePolicyCase{"quay.io/x:1", SignatureLevel::Check, Errc::PolicyRejected, "default",
                          "\"reject\" requirement"},
         // Scopes are matched against normalised names: "bogus/…" is docker.io/bogus/….

@@ -14,15 +14,6 @@ using test::error_of;
 
 const std::string kPrefix("\0sigstore-json\n", 15);
 
-TEST(SigstoreBlob, ClassifiesByPrefix) {
-    EXPECT_EQ(classify_blob(kPrefix + "{}"), BlobKind::Sigstore);
-    EXPECT_EQ(classify_blob("\x89\x02\x33"), BlobKind::Gpg);  // old-format signature packet
-    EXPECT_EQ(classify_blob("\xc2\x01"), BlobKind::Gpg);      // new-format packet tag
-    EXPECT_EQ(classify_blob(""), BlobKind::Unknown);
-    EXPECT_EQ(classify_blob(std::string("\0sigstore-jso", 13)), BlobKind::Unknown);
-    EXPECT_EQ(classify_blob("{\"mimeType\":1}"), BlobKind::Unknown);
-}
-
 TEST(SigstoreBlob, ParsesWhatTheHelperWrites) {
     auto blob = testing::sigstore_blob("the payload", "sig bytes", {{"extra", "value"}});
     auto parsed = parse_sigstore_blob(blob);

@@ -3,13 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
 #include "fixtures/signing.hpp"
+#include "fixtures/test_env.hpp"
 
 namespace vmd::trust::test {
 
@@ -34,6 +37,27 @@ inline std::string docker_policy(std::string_view scopes,
                                  std::string_view def = R"([{"type":"reject"}])") {
     return std::string(R"({"default":)") + std::string(def) + R"(,"transports":{"docker":{)" +
            std::string(scopes) + "}}}";
+}
+
+/// An image in containers/image's dir: layout, as its fixtures are stored.
+struct DirImage {
+    std::string manifest;  // "" when the fixture has none
+    std::vector<std::string> signatures;
+};
+
+/// Reads `dir`/manifest.json and `dir`/signature-1, -2, …; a missing directory throws.
+inline DirImage load_dir_image(const std::filesystem::path& dir) {
+    if (!std::filesystem::is_directory(dir)) {
+        throw std::runtime_error("fixture directory " + dir.string() + " is missing");
+    }
+    DirImage image;
+    if (std::filesystem::exists(dir / "manifest.json")) {
+        image.manifest = testing::read_file(dir / "manifest.json");
+    }
+    for (int i = 1; std::filesystem::exists(dir / ("signature-" + std::to_string(i))); ++i) {
+        image.signatures.push_back(testing::read_file(dir / ("signature-" + std::to_string(i))));
+    }
+    return image;
 }
 
 /// Runs `action`, expecting an Error; returns it (a default Internal error when none).
