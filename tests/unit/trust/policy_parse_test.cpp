@@ -306,6 +306,21 @@ TEST(PolicyParse, ContainersImageFixturePolicyParses) {
     EXPECT_EQ(key_data.identity.kind, SignedIdentity::Kind::MatchRepoDigestOrExact);
 }
 
+TEST(PolicyParse, ShippedExamplePoliciesParse) {
+    auto rhel = Policy::load(testing::source_dir() / "policy" / "policy.json.rhel-example");
+    const auto& docker = rhel.data().transports.at("docker");
+    EXPECT_EQ(requirement_type(rhel.data().default_requirements.at(0)), "insecureAcceptAnything");
+    for (const auto* registry : {"registry.access.redhat.com", "registry.redhat.io"}) {
+        const auto& signed_by = std::get<SignedBy>(docker.at(registry).at(0));
+        EXPECT_EQ(signed_by.key_type, "GPGKeys");
+        ASSERT_EQ(signed_by.keys.size(), 2u);
+        EXPECT_EQ(signed_by.keys[0].value, "/etc/pki/rpm-gpg/RPM-GPG-KEY-redhat-release");
+        EXPECT_EQ(signed_by.identity.kind, SignedIdentity::Kind::MatchRepoDigestOrExact);
+    }
+    EXPECT_EQ(requirement_type(docker.at("quay.io/example").at(0)), "sigstoreSigned");
+    EXPECT_NO_THROW(Policy::load(testing::source_dir() / "policy" / "policy.json.example"));
+}
+
 TEST(PolicyParse, EverySigstoreVariantParses) {
     const std::string hex(64, 'b');
     auto text = test::docker_policy(
