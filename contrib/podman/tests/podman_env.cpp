@@ -81,7 +81,7 @@ std::string patched_podman_unavailable_reason() {
     if (::access(podman.c_str(), X_OK) != 0) {
         return podman.string() +
                " is not built: run contrib/podman/build.sh (it needs the podman 5.6.2 source: "
-               "PODMAN_SRC, ../shared/podman/podman-5.6.2.tar.xz or a network)";
+               "set PODMAN_SRC to its tarball or tree, or give build.sh a network)";
     }
     return {};
 }
