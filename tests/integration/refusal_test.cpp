@@ -83,7 +83,7 @@ TEST_P(Refusal, IsTypedAndLeavesTheDaemonHealthy) {
     // Warm up once so that lazily opened fds (journal, loop-control) are already counted.
     ASSERT_EQ(env.ctl({"verify", std::string(kDemoName)}).exit_code, 0);
     const auto fds_before = open_fd_count(env.daemon().pid());
-    const auto mounts_before = mount_count(env.daemon().pid());
+    const auto mounts_before = mount_count(env.daemon().pid(), env.dir().string());
 
     attack.tamper(env.store());
     RunResult result;
@@ -113,7 +113,7 @@ TEST_P(Refusal, IsTypedAndLeavesTheDaemonHealthy) {
     EXPECT_EQ(status.exit_code, 0) << status.err;
     EXPECT_TRUE(env.daemon().running());
     EXPECT_EQ(open_fd_count(env.daemon().pid()), fds_before);
-    EXPECT_EQ(mount_count(env.daemon().pid()), mounts_before);
+    EXPECT_EQ(mount_count(env.daemon().pid(), env.dir().string()), mounts_before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Store, Refusal, ::testing::ValuesIn(attacks()),
