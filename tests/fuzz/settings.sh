@@ -26,6 +26,7 @@ declare -A FUZZ_MAX_LEN=(
     [records]=8192
     [reference]=4096
     [rekor]=8192
+    [simple_signing]=4096
     [signature]=16384
     [sigstore]=16384
 )
