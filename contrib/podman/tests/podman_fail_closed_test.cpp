@@ -128,6 +128,12 @@ TEST_F(PodmanFailClosedTest, RootlessPodmanIsRefused) {
     auto home = top.path() / "home";
     auto runtime_dir = top.path() / "xdg";
     auto rootfs = top.path() / "rootfs";
+    // The build tree may sit below a folder only root can enter (CI clones into a 0700 mktemp
+    // folder): nobody runs its own copy of podman.
+    auto podman = top.path() / "podman";
+    fs::copy_file(patched_podman(), podman);
+    fs::permissions(podman, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                fs::perms::others_read | fs::perms::others_exec);
     fs::create_directories(home);
     fs::create_directories(runtime_dir);
     make_plain_rootfs(rootfs);
@@ -146,7 +152,7 @@ TEST_F(PodmanFailClosedTest, RootlessPodmanIsRefused) {
                                          "XDG_RUNTIME_DIR=" + runtime_dir.string(),
                                          "DBUS_SYSTEM_BUS_ADDRESS=" + env().daemon_env().address(),
                                          "PODMAN_IGNORE_CGROUPSV1_WARNING=1",
-                                         patched_podman().string(),
+                                         podman.string(),
                                          "--root",
                                          (home / "store").string(),
                                          "--runroot",
