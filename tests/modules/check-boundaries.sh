@@ -5,7 +5,8 @@
 #    vmd_service's sources, and accepts storage/store.hpp (public) on the same path.
 # 2. For every target described in TARGET_INFO_DIR, no include directory of its sources and no
 #    folder holding one of its sources (the compiler searches it first for "..." includes)
-#    leads to a header that another module keeps internal.
+#    leads to a header that another module keeps internal, and none of its sources includes
+#    through a parent folder ("../").
 set -euo pipefail
 compiler=$1 info_dir=$2 binary_dir=$3 probe_dir=$4
 status=0
@@ -57,6 +58,19 @@ for info in "${infos[@]}"; do
     search+=("${source%/*}")
   done < <(field "$target" source)
   mapfile -t search < <(printf '%s\n' "${search[@]}" | sort -u)
+  # A "../" include would walk around the include path from a file's own folder: none in the
+  # target's sources, nor in the headers beside them.
+  mapfile -t own_files < <(
+    field "$target" source | while read -r source; do
+      [[ $source == /* ]] || source=$source_dir/$source
+      printf '%s\n' "$source" "${source%/*}"/*.hpp
+    done | grep -E '\.(cpp|hpp)$' | sort -u)
+  for file in "${own_files[@]}"; do
+    [ -e "$file" ] || continue
+    if grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*\.\./' "$file" >"$scratch/parent"; then
+      fail "$target: an include through a parent folder: $(cat "$scratch/parent")"
+    fi
+  done
   for entry in "${internals[@]}"; do
     owner=${entry%% *} header=${entry#* }
     [ "$owner" != "$target" ] || continue
