@@ -129,7 +129,8 @@ TEST_F(PodmanFailClosedTest, RootlessPodmanIsRefused) {
     auto runtime_dir = top.path() / "xdg";
     auto rootfs = top.path() / "rootfs";
     // The build tree may sit below a folder only root can enter (CI clones into a 0700 mktemp
-    // folder): nobody runs its own copy of podman.
+    // folder): nobody runs its own copy of podman, from its home (runc enters the caller's
+    // working directory).
     auto podman = top.path() / "podman";
     fs::copy_file(patched_podman(), podman);
     fs::permissions(podman, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
@@ -148,6 +149,8 @@ TEST_F(PodmanFailClosedTest, RootlessPodmanIsRefused) {
                                          std::to_string(kNobody),
                                          "--clear-groups",
                                          "env",
+                                         "--chdir",
+                                         home.string(),
                                          "HOME=" + home.string(),
                                          "XDG_RUNTIME_DIR=" + runtime_dir.string(),
                                          "DBUS_SYSTEM_BUS_ADDRESS=" + env().daemon_env().address(),
