@@ -6,11 +6,18 @@
 //   the daemon's RSS after 100,000 requests from 8 clients and its growth over the last half.
 // Usage (root): bench_mount [--iterations N] [--per-client N] [--rss-requests N]
 //                           [--big-images N] [--big-layers N] [--position F] [--only SECTIONS]
+//                           [--transport bus|socket]
 //               bench_mount vm IMAGE [--iterations N]   (see vm_bench.cpp)
 // SECTIONS: comma-separated among single,concurrent,bigstore,rss (default: all).
+// --transport socket: the clients call the daemon peer-to-peer on its socket, as on
+// verity-mountd.socket, rather than through a private dbus-daemon (the default).
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -37,6 +44,7 @@ struct Options {
     int rss_requests = 100000;
     StoreSize big{10000, 40000, 0.5};
     std::string only = "single,concurrent,bigstore,rss";
+    bool peer_to_peer = false;
 
     bool wants(std::string_view section) const { return only.find(section) != std::string::npos; }
 };
@@ -60,6 +68,9 @@ Options parse_options(int argc, char** argv) {
             options.big.position = std::atof(value);
         } else if (key == "--only") {
             options.only = value;
+        } else if (key == "--transport" &&
+                   (value == std::string_view("bus") || value == std::string_view("socket"))) {
+            options.peer_to_peer = value == std::string_view("socket");
         } else {
             std::fprintf(stderr, "bench_mount: unknown option %s\n", argv[i]);
             std::exit(2);
@@ -82,14 +93,33 @@ std::vector<std::string> layer_ids(const testing::BuiltImage& image) {
     return ids;
 }
 
-// A daemon serving one bench store on its own private bus.
+// A listening AF_UNIX stream socket at `path`.
+UniqueFd listen_at(const std::filesystem::path& path) {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd.get(), SOMAXCONN) != 0) {
+        throw std::runtime_error("cannot listen on " + path.string());
+    }
+    return fd;
+}
+
+// A daemon serving one bench store on its own private bus, or peer-to-peer on its own socket.
 struct Served {
-    Served(const std::filesystem::path& dir, const StoreSize& size)
+    Served(const std::filesystem::path& dir, const StoreSize& size, bool peer_to_peer)
         : store(build_bench_store(dir, size, "off")),
-          daemon(bus.address(), store.built.paths.config) {}
-    Client connect() const { return Client::at_address(bus.address()); }
+          socket(dir / "io.socket"),
+          listener(peer_to_peer ? listen_at(socket) : UniqueFd()),
+          daemon(bus.address(), store.built.paths.config, {}, {}, listener.get()) {}
+    Client connect() const {
+        return Client::at_address(listener ? "unix:path=" + socket.string() : bus.address());
+    }
 
     BenchStore store;
+    std::filesystem::path socket;
+    UniqueFd listener;
     testing::PrivateBus bus;
     testing::DaemonProcess daemon;
 };
@@ -161,7 +191,7 @@ void concurrent_clients(const Options& options, const Served& served, const RawI
 
 void big_store(const Options& options, const Served& small) {
     testing::TempDir dir;
-    Served big(dir.path() / "big", options.big);
+    Served big(dir.path() / "big", options.big, options.peer_to_peer);
     std::printf(
         "# big store: %zu images, %zu layers, %.1f MiB of images.json + layers.json, "
         "real records at %.0f%%\n",
@@ -227,7 +257,8 @@ int host_main(int argc, char** argv) {
     install_stop_handler();
     std::printf("# load average at start: %.2f\n", load_average());
     testing::TempDir dir;
-    Served served(dir.path() / "store", StoreSize{});
+    Served served(dir.path() / "store", StoreSize{}, options.peer_to_peer);
+    std::printf("# transport: %s\n", options.peer_to_peer ? "peer-to-peer socket" : "dbus-daemon");
     const auto& built = served.store.built;
     RawImage two(built.paths.store, layer_ids(built.image(0)));
     RawImage ten(built.paths.store, layer_ids(built.image(1)));

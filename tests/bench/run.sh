@@ -8,7 +8,8 @@
 # bench_mount options: --iterations N (single requests, default 300), --per-client N (concurrent
 # section, default 150 per client and round), --rss-requests N (default 100000), --big-images N,
 # --big-layers N, --position F (where the measured image sits in the big store's files, 0..1),
-# --only single,concurrent,bigstore,rss. See tests/bench/README.md.
+# --only single,concurrent,bigstore,rss, --transport bus|socket (peer-to-peer, no dbus-daemon).
+# See tests/bench/README.md.
 set -euo pipefail
 
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR [--vm] [bench_mount options]" >&2; exit 2; }
