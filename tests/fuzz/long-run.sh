@@ -11,7 +11,15 @@
 # line per run. FUZZ_DEADLINE: anything `date -d` reads ("08:20", "+90 min"); without it each
 # target runs until FUZZ_RUNS. -max_len and ASAN_OPTIONS: settings.sh. Extra flags: FUZZ_FLAGS.
 # minimise-corpus.sh then merges what the runs found into corpus/.
+#
+# nice only weighs processes within one autogroup (kernel.sched_autogroup_enabled=1, as here):
+# each session gets an equal share of the CPU first, so fuzzers at nice 19 in a session of their
+# own still take half of it from everything else. Started as a session leader (`setsid
+# long-run.sh …`), the script puts its session's autogroup at nice 19 too.
 set -euo pipefail
+if [[ $(ps -o sid= -p $$) -eq $$ && -w /proc/self/autogroup ]]; then
+    echo 19 >/proc/self/autogroup
+fi
 
 if [[ $# -lt 2 || ! -d $1 ]]; then
     echo "usage: $0 BUILD_DIR OUT_DIR [TARGET...]" >&2
