@@ -21,6 +21,13 @@ bool is_path(const trust::KeySource& source) {
 // Whether evaluating `requirements` could open a file named by the input (a FIFO would block).
 bool reads_files(const trust::Requirements& requirements) {
     for (const auto& requirement : requirements) {
+        if (const auto* signed_by = std::get_if<trust::SignedBy>(&requirement)) {
+            for (const auto& source : signed_by->keys) {
+                if (is_path(source)) {
+                    return true;
+                }
+            }
+        }
         const auto* sigstore = std::get_if<trust::SigstoreSigned>(&requirement);
         if (sigstore == nullptr) {
             continue;

@@ -41,7 +41,7 @@ std::string load_key_source(const KeySource& source) {
     if (source.kind == KeySource::Kind::Data) {
         return source.value;
     }
-    // origin names the file already ("keyPaths[1] /etc/…").
+    // origin names the file already ("keyPaths[1] \"/etc/…\"").
     return *read_regular_file(source.value, {source.origin, kMaxKeyBytes, Errc::PolicyInvalid});
 }
 

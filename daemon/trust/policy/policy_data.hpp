@@ -22,7 +22,7 @@ struct KeySource {
     enum class Kind { Path, Data };
     Kind kind = Kind::Path;
     std::string value;   // the path, or the decoded bytes
-    std::string origin;  // "keyPaths[1] /etc/…" or "keyData": names it in messages
+    std::string origin;  // "keyPaths[1] \"/etc/…\"" or "keyData": names it in messages
 };
 
 /// Reads the material (a path is read at most 1 MiB). Unreadable: Error(PolicyInvalid).

@@ -31,7 +31,8 @@ class Fields {
     }
     KeySource path(std::string_view key) const {
         auto value = string(key);
-        return {KeySource::Kind::Path, value, fmt::format("{} {} {}", what_, key, value)};
+        return {KeySource::Kind::Path, value,
+                fmt::format("{} {} {}", what_, key, json::shown(value))};
     }
     KeySource data(std::string_view key) const {
         return decode(json::expect_string(get(key), ctx()), std::string(key));
@@ -44,8 +45,9 @@ class Fields {
                 fail(Errc::PolicyInvalid, "{}: expected non-empty paths in \"{}\", found \"\"",
                      what_, key);
             }
-            out.push_back({KeySource::Kind::Path, value,
-                           fmt::format("{} {}[{}] {}", what_, key, out.size(), value)});
+            out.push_back(
+                {KeySource::Kind::Path, value,
+                 fmt::format("{} {}[{}] {}", what_, key, out.size(), json::shown(value))});
         }
         return out;
     }

@@ -284,7 +284,14 @@ TEST(Evaluate, RefusingRequirementTypes) {
         {"SignedByX509", R"({"type":"signedBy","keyType":"X509Certificates","keyPath":"/k"})",
          Errc::PolicyRejected, R"(expected keyType GPGKeys, found "X509Certificates")"},
         {"SignedByMissingKey", R"({"type":"signedBy","keyType":"GPGKeys","keyPath":"/k"})",
-         Errc::PolicyInvalid, "keyPath /k"},
+         Errc::PolicyInvalid, R"(keyPath "/k")"},
+        // policy.json is trusted, but its strings still reach the bus and the journal: a key
+        // path is quoted and escaped in the message like any other string (found by fuzz_policy).
+        {"SignedByKeyPathWithControlCharacter",
+         R"({"type":"signedBy","keyType":"GPGKeys","keyPaths":["/k\b1"]})", Errc::PolicyInvalid,
+         R"(keyPaths[0] "/k\b1")"},
+        {"SigstoreKeyPathWithNewline", R"({"type":"sigstoreSigned","keyPath":"/k\n"})",
+         Errc::PolicyInvalid, R"(keyPath "/k\n")"},
         {"SignedBaseLayer",
          R"({"type":"signedBaseLayer","baseLayerIdentity":{"type":"matchRepository"}})",
          Errc::PolicyRejected, "signedBaseLayer is not supported"},

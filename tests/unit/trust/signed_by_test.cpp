@@ -177,7 +177,7 @@ TEST(SignedBy, KeysAreImportedFilePerFile) {
     EXPECT_NE(garbage.message().find("found none (primary keys imported per source: "),
               std::string::npos)
         << garbage.message();
-    EXPECT_NE(garbage.message().find("garbage.gpg: 0 (key file: expected a packet header"),
+    EXPECT_NE(garbage.message().find("garbage.gpg\": 0 (key file: expected a packet header"),
               std::string::npos)
         << garbage.message();
     // An unreadable file makes the requirement unusable, even with nothing to verify.
