@@ -1,6 +1,7 @@
 // libFuzzer target: policy.json (trust::Policy::parse), then scope selection for a few
 // references, and, when the policy reads no key files, a full evaluation without signatures
 // (which loads the inline key material: keyData, caData, rekorPublicKeyData, …).
+#include <algorithm>
 #include <array>
 #include <variant>
 
@@ -18,26 +19,24 @@ bool is_path(const trust::KeySource& source) {
     return source.kind == trust::KeySource::Kind::Path;
 }
 
+bool any_path(const std::vector<trust::KeySource>& sources) {
+    return std::any_of(sources.begin(), sources.end(), is_path);
+}
+
 // Whether evaluating `requirements` could open a file named by the input (a FIFO would block).
 bool reads_files(const trust::Requirements& requirements) {
     for (const auto& requirement : requirements) {
         if (const auto* signed_by = std::get_if<trust::SignedBy>(&requirement)) {
-            for (const auto& source : signed_by->keys) {
-                if (is_path(source)) {
-                    return true;
-                }
+            if (any_path(signed_by->keys)) {
+                return true;
             }
         }
         const auto* sigstore = std::get_if<trust::SigstoreSigned>(&requirement);
         if (sigstore == nullptr) {
             continue;
         }
-        for (const auto* list : {&sigstore->keys, &sigstore->rekor_keys}) {
-            for (const auto& source : *list) {
-                if (is_path(source)) {
-                    return true;
-                }
-            }
+        if (any_path(sigstore->keys) || any_path(sigstore->rekor_keys)) {
+            return true;
         }
         if (sigstore->fulcio && is_path(sigstore->fulcio->ca)) {
             return true;
