@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -13,97 +15,157 @@ namespace {
     throw ClientError(ErrorKind::BadReply, std::string(kBadReplyName), message);
 }
 
-/// The contract's keys of one reply map, each read with the D-Bus type the contract gives it.
+/// One a{sv} of a reply, read into the fields registered with field(): each contract key with
+/// the D-Bus type the contract gives it.
 class MapReader {
   public:
-    /// `where` names the map in messages: "reply", "reply kernel", "reply layers[1]".
-    MapReader(const VariantMap& map, std::string where) : map_(map), where_(std::move(where)) {}
+    using ReadValue = std::function<void(sdbus::Message&)>;
 
-    /// The value of `key`, which must hold exactly the D-Bus type of T.
+    /// `where` names the map in messages: "reply", "reply kernel", "reply layers[1]".
+    explicit MapReader(std::string where) : where_(std::move(where)) {}
+
+    /// Reads `key` into `out`, which must hold exactly the D-Bus type of T.
     template <typename T>
-    T get(std::string_view key) const {
-        const std::string expected = sdbus::signature_of<T>::str();
-        auto it = map_.find(std::string(key));
-        if (it == map_.end()) {
-            bad_reply(fmt::format("{}: expected key \"{}\" of type {}, found no such key", where_,
-                                  key, expected));
+    MapReader& field(std::string_view key, T& out) {
+        return field(key, sdbus::signature_of<T>::str(), [&out](sdbus::Message& m) { m >> out; });
+    }
+    /// Reads `key`, of D-Bus type `signature`, with `read` (for values that are maps).
+    MapReader& field(std::string_view key, std::string signature, ReadValue read) {
+        fields_.push_back({key, std::move(signature), std::move(read), false});
+        return *this;
+    }
+
+    /// Reads the map at `message`'s read position; false when there is none there (the end of
+    /// an array of maps).
+    bool read(sdbus::Message& message) {
+        if (!message.enterContainer("{sv}")) {
+            message.clearFlags();
+            return false;
         }
-        if (!it->second.template containsValueOfType<T>()) {
-            bad_reply(fmt::format("{} key \"{}\": expected type {}, found type {}", where_, key,
-                                  expected, it->second.peekValueType()));
+        while (message.enterDictEntry("sv")) {
+            std::string key;
+            message >> key;
+            read_value(message, key);
+            message.exitDictEntry();
         }
-        try {
-            return it->second.template get<T>();
-        } catch (const sdbus::Error& error) {
-            bad_reply(fmt::format("{} key \"{}\": {}", where_, key, error.getMessage()));
+        message.clearFlags();
+        message.exitContainer();
+        for (const auto& field : fields_) {
+            if (!field.seen) {
+                bad_reply(fmt::format("{}: expected key \"{}\" of type {}, found no such key",
+                                      where_, field.key, field.signature));
+            }
         }
+        return true;
     }
 
   private:
-    const VariantMap& map_;
+    struct Field {
+        std::string_view key;
+        std::string signature;
+        ReadValue read;
+        bool seen;
+    };
+
+    void read_value(sdbus::Message& message, const std::string& key) {
+        auto field = std::find_if(fields_.begin(), fields_.end(),
+                                  [&](const Field& candidate) { return candidate.key == key; });
+        if (field == fields_.end()) {
+            sdbus::Variant skipped;
+            message >> skipped;
+            return;
+        }
+        std::string type;
+        std::string contents;
+        message.peekType(type, contents);
+        if (contents != field->signature) {
+            bad_reply(fmt::format("{} key \"{}\": expected type {}, found type {}", where_, key,
+                                  field->signature, contents));
+        }
+        message.enterVariant(contents);
+        field->read(message);
+        message.exitVariant();
+        field->seen = true;
+    }
+
     std::string where_;
+    std::vector<Field> fields_;
 };
+
+/// Reads an aa{sv} of layer reports (the variant's contents, entered).
+void read_layers(sdbus::Message& message, std::vector<LayerReport>& layers) {
+    message.enterContainer("a{sv}");
+    for (;;) {
+        LayerReport layer;
+        MapReader reader(fmt::format("reply layers[{}]", layers.size()));
+        reader.field("layer_id", layer.layer_id)
+            .field("blob_digest", layer.blob_digest)
+            .field("allowed", layer.allowed);
+        if (!reader.read(message)) {
+            break;
+        }
+        layers.push_back(std::move(layer));
+    }
+    message.exitContainer();
+}
+
+/// A field of `reader` for the nested map `key`, read with `inner`.
+MapReader::ReadValue nested(MapReader& inner) {
+    return [&inner](sdbus::Message& message) { inner.read(message); };
+}
 
 }  // namespace
 
-Report report_from_reply(const VariantMap& map) {
-    const MapReader reply(map, "reply");
+Report read_report(sdbus::Message& reply) {
     Report report;
-    report.image_id = reply.get<std::string>("image_id");
-    report.manifest_digest = reply.get<std::string>("manifest_digest");
-    report.identity = reply.get<std::string>("identity");
-    report.policy_scope = reply.get<std::string>("policy_scope");
-    report.signature = reply.get<std::string>("signature");
-    report.verity = reply.get<std::string>("verity");
-    const auto layers = reply.get<std::vector<VariantMap>>("layers");
-    report.layers.reserve(layers.size());
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-        const MapReader layer(layers[i], fmt::format("reply layers[{}]", i));
-        report.layers.push_back({
-            .layer_id = layer.get<std::string>("layer_id"),
-            .blob_digest = layer.get<std::string>("blob_digest"),
-            .allowed = layer.get<std::vector<std::string>>("allowed"),
-        });
+    MapReader reader("reply");
+    reader.field("image_id", report.image_id)
+        .field("manifest_digest", report.manifest_digest)
+        .field("identity", report.identity)
+        .field("policy_scope", report.policy_scope)
+        .field("signature", report.signature)
+        .field("verity", report.verity)
+        .field("layers", "aa{sv}",
+               [&report](sdbus::Message& message) { read_layers(message, report.layers); })
+        .field("elapsed_us", report.elapsed_us);
+    if (!reader.read(reply)) {
+        bad_reply("reply: expected a map of type a{sv}, found none");
     }
-    report.elapsed_us = reply.get<std::uint64_t>("elapsed_us");
     return report;
 }
 
-Status status_from_reply(const VariantMap& map) {
-    const MapReader reply(map, "reply");
+Status read_status(sdbus::Message& reply) {
     Status status;
-    status.version = reply.get<std::string>("version");
-
-    const auto kernel_map = reply.get<VariantMap>("kernel");
-    const MapReader kernel(kernel_map, "reply kernel");
-    status.kernel = {
-        .fs_verity = kernel.get<bool>("fs_verity"),
-        .overlay_verity = kernel.get<bool>("overlay_verity"),
-        .overlay_lowerdir_plus = kernel.get<bool>("overlay_lowerdir_plus"),
-        .erofs_file_backed = kernel.get<bool>("erofs_file_backed"),
-        .detached_layers = kernel.get<bool>("detached_layers"),
-    };
-
-    const auto config_map = reply.get<VariantMap>("config");
-    const MapReader config(config_map, "reply config");
-    status.config = {
-        .storage_root = config.get<std::string>("storage_root"),
-        .policy_path = config.get<std::string>("policy_path"),
-        .signature = config.get<std::string>("signature"),
-        .verity = config.get<std::string>("verity"),
-        .annotation_keys = config.get<std::vector<std::string>>("annotation_keys"),
-        .allowed_uids = config.get<std::vector<std::uint32_t>>("allowed_uids"),
-        .max_concurrent = config.get<std::uint32_t>("max_concurrent"),
-        .max_json_bytes = config.get<std::uint64_t>("max_json_bytes"),
-        .max_manifest_bytes = config.get<std::uint64_t>("max_manifest_bytes"),
-        .max_blob_bytes = config.get<std::uint64_t>("max_blob_bytes"),
-        .max_layers = config.get<std::uint32_t>("max_layers"),
-        .idle_exit_seconds = config.get<std::uint32_t>("idle_exit_seconds"),
-    };
-
-    status.requests = reply.get<std::uint64_t>("requests");
-    status.mounts = reply.get<std::uint64_t>("mounts");
-    status.refusals = reply.get<std::uint64_t>("refusals");
+    MapReader kernel("reply kernel");
+    kernel.field("fs_verity", status.kernel.fs_verity)
+        .field("overlay_verity", status.kernel.overlay_verity)
+        .field("overlay_lowerdir_plus", status.kernel.overlay_lowerdir_plus)
+        .field("erofs_file_backed", status.kernel.erofs_file_backed)
+        .field("detached_layers", status.kernel.detached_layers);
+    auto& config = status.config;
+    MapReader settings("reply config");
+    settings.field("storage_root", config.storage_root)
+        .field("policy_path", config.policy_path)
+        .field("signature", config.signature)
+        .field("verity", config.verity)
+        .field("annotation_keys", config.annotation_keys)
+        .field("allowed_uids", config.allowed_uids)
+        .field("max_concurrent", config.max_concurrent)
+        .field("max_json_bytes", config.max_json_bytes)
+        .field("max_manifest_bytes", config.max_manifest_bytes)
+        .field("max_blob_bytes", config.max_blob_bytes)
+        .field("max_layers", config.max_layers)
+        .field("idle_exit_seconds", config.idle_exit_seconds);
+    MapReader reader("reply");
+    reader.field("version", status.version)
+        .field("kernel", "a{sv}", nested(kernel))
+        .field("config", "a{sv}", nested(settings))
+        .field("requests", status.requests)
+        .field("mounts", status.mounts)
+        .field("refusals", status.refusals);
+    if (!reader.read(reply)) {
+        bad_reply("reply: expected a map of type a{sv}, found none");
+    }
     return status;
 }
 

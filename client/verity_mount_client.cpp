@@ -12,6 +12,8 @@
 namespace vmd::client {
 namespace {
 
+using VariantMap = std::map<std::string, sdbus::Variant>;
+
 // The generated proxy, bound to a connection the Client owns. No event loop runs on that
 // connection: calls are synchronous, so sdbus-c++ waits for each reply with sd_bus_call.
 class Proxy final : public sdbus::ProxyInterfaces<io::containers::VerityMount1_proxy> {
@@ -23,6 +25,18 @@ class Proxy final : public sdbus::ProxyInterfaces<io::containers::VerityMount1_p
     ~Proxy() { unregisterProxy(); }
     Proxy(const Proxy&) = delete;
     Proxy& operator=(const Proxy&) = delete;
+
+    /// Calls `method` with `args` and returns the reply unread. The generated methods would
+    /// hand the reply's a{sv} over as sdbus::Variants, one message each: reply_decode.hpp
+    /// reads it in one pass instead.
+    template <typename... Args>
+    sdbus::MethodReply call_raw(const char* method, const Args&... args) {
+        auto call = getProxy().createMethodCall(INTERFACE_NAME, method);
+        if constexpr (sizeof...(Args) > 0) {
+            (call << ... << args);
+        }
+        return getProxy().callMethod(call);
+    }
 };
 
 VariantMap encode(const CheckOptions& options) {
@@ -107,24 +121,33 @@ void Client::set_timeout(std::chrono::microseconds timeout) {
 
 MountResult Client::mount(const std::string& image, const std::string& container,
                           const MountOptions& options) {
-    auto [fd, info] = call([&] { return impl_->proxy.Mount(image, container, encode(options)); });
-    // sdbus-c++ duplicated the received fd without O_CLOEXEC; the caller's copy must not leak
-    // into programs it starts.
-    UniqueFd rootfs(fd.release());
-    if (!rootfs || ::fcntl(rootfs.get(), F_SETFD, FD_CLOEXEC) != 0) {
-        throw ClientError(ErrorKind::BadReply, std::string(kBadReplyName),
-                          "Mount reply: expected a usable rootfs file descriptor, found none");
-    }
-    return {std::move(rootfs), report_from_reply(info)};
+    return call([&] {
+        auto reply = impl_->proxy.call_raw("Mount", image, container, encode(options));
+        sdbus::UnixFd fd;
+        reply >> fd;
+        // sdbus-c++ duplicated the received fd without O_CLOEXEC; the caller's copy must not
+        // leak into programs it starts.
+        UniqueFd rootfs(fd.release());
+        if (!rootfs || ::fcntl(rootfs.get(), F_SETFD, FD_CLOEXEC) != 0) {
+            throw ClientError(ErrorKind::BadReply, std::string(kBadReplyName),
+                              "Mount reply: expected a usable rootfs file descriptor, found none");
+        }
+        return MountResult{std::move(rootfs), read_report(reply)};
+    });
 }
 
 Report Client::verify(const std::string& image, const CheckOptions& options) {
-    auto report = call([&] { return impl_->proxy.Verify(image, encode(options)); });
-    return report_from_reply(report);
+    return call([&] {
+        auto reply = impl_->proxy.call_raw("Verify", image, encode(options));
+        return read_report(reply);
+    });
 }
 
 Status Client::status() {
-    return status_from_reply(call([&] { return impl_->proxy.GetStatus(); }));
+    return call([&] {
+        auto reply = impl_->proxy.call_raw("GetStatus");
+        return read_status(reply);
+    });
 }
 
 }  // namespace vmd::client
