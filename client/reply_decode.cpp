@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace vmd::client {
@@ -109,7 +111,7 @@ void read_layers(sdbus::Message& message, std::vector<LayerReport>& layers) {
     message.exitContainer();
 }
 
-/// A field of `reader` for the nested map `key`, read with `inner`.
+/// How a field whose value is a nested a{sv} (kernel, config) is read: by `inner`.
 MapReader::ReadValue nested(MapReader& inner) {
     return [&inner](sdbus::Message& message) { inner.read(message); };
 }
