@@ -1,5 +1,6 @@
 #include "client/reply_decode.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,6 +16,32 @@ namespace {
 
 [[noreturn]] void bad_reply(const std::string& message) {
     throw ClientError(ErrorKind::BadReply, std::string(kBadReplyName), message);
+}
+
+/// The D-Bus signature of the value at `message`'s read position; "" at the end of the message
+/// or of the container being read. Peeking first lets a reply of another shape be a BadReply
+/// that names it, where reading it blindly fails in sd-bus with ENXIO.
+std::string next_signature(sdbus::Message& message) {
+    std::string type;
+    std::string contents;
+    message.peekType(type, contents);
+    if (type.empty() || type.front() == '\0') {
+        return "";
+    }
+    switch (type.front()) {
+        case 'a':
+            return "a" + contents;
+        case 'r':
+            return "(" + contents + ")";
+        case 'e':
+            return "{" + contents + "}";
+        default:
+            return type;
+    }
+}
+
+std::string shown_signature(const std::string& signature) {
+    return signature.empty() ? "nothing" : "type " + signature;
 }
 
 /// One a{sv} of a reply, read into the fields registered with field(): each contract key with
@@ -37,13 +64,18 @@ class MapReader {
         return *this;
     }
 
-    /// Reads the map at `message`'s read position; false when there is none there (the end of
-    /// an array of maps).
+    /// Reads the map at `message`'s read position; false at the end of the message or of the
+    /// enclosing array (no map there). A value of another type there is a BadReply.
     bool read(sdbus::Message& message) {
-        if (!message.enterContainer("{sv}")) {
-            message.clearFlags();
+        const std::string found = next_signature(message);
+        if (found.empty()) {
             return false;
         }
+        if (found != "a{sv}") {
+            bad_reply(fmt::format("{}: expected a map of type a{{sv}}, found {}", where_,
+                                  shown_signature(found)));
+        }
+        message.enterContainer("{sv}");
         while (message.enterDictEntry("sv")) {
             std::string key;
             message >> key;
@@ -59,6 +91,12 @@ class MapReader {
             }
         }
         return true;
+    }
+    /// Reads the map that must stand at `message`'s read position.
+    void read_whole(sdbus::Message& message) {
+        if (!read(message)) {
+            bad_reply(fmt::format("{}: expected a map of type a{{sv}}, found nothing", where_));
+        }
     }
 
   private:
@@ -113,10 +151,27 @@ void read_layers(sdbus::Message& message, std::vector<LayerReport>& layers) {
 
 /// How a field whose value is a nested a{sv} (kernel, config) is read: by `inner`.
 MapReader::ReadValue nested(MapReader& inner) {
-    return [&inner](sdbus::Message& message) { inner.read(message); };
+    return [&inner](sdbus::Message& message) { inner.read_whole(message); };
 }
 
 }  // namespace
+
+UniqueFd read_rootfs(sdbus::Message& reply) {
+    const std::string found = next_signature(reply);
+    if (found != "h") {
+        bad_reply(fmt::format("Mount reply: expected the rootfs as type h first, found {}",
+                              shown_signature(found)));
+    }
+    sdbus::UnixFd fd;
+    reply >> fd;
+    // sdbus-c++ duplicated the received fd without O_CLOEXEC; the caller's copy must not leak
+    // into programs it starts.
+    UniqueFd rootfs(fd.release());
+    if (!rootfs || ::fcntl(rootfs.get(), F_SETFD, FD_CLOEXEC) != 0) {
+        bad_reply("Mount reply: expected a usable rootfs file descriptor, found none");
+    }
+    return rootfs;
+}
 
 Report read_report(sdbus::Message& reply) {
     Report report;
@@ -130,9 +185,7 @@ Report read_report(sdbus::Message& reply) {
         .field("layers", "aa{sv}",
                [&report](sdbus::Message& message) { read_layers(message, report.layers); })
         .field("elapsed_us", report.elapsed_us);
-    if (!reader.read(reply)) {
-        bad_reply("reply: expected a map of type a{sv}, found none");
-    }
+    reader.read_whole(reply);
     return report;
 }
 
@@ -165,9 +218,7 @@ Status read_status(sdbus::Message& reply) {
         .field("requests", status.requests)
         .field("mounts", status.mounts)
         .field("refusals", status.refusals);
-    if (!reader.read(reply)) {
-        bad_reply("reply: expected a map of type a{sv}, found none");
-    }
+    reader.read_whole(reply);
     return status;
 }
 

@@ -7,9 +7,13 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "client/reply.hpp"
+#include "common/unique_fd.hpp"
 
 namespace vmd::client {
 
+/// Reads the rootfs fd that opens a Mount reply, close-on-exec. Another first value, or none,
+/// throws ClientError(BadReply).
+UniqueFd read_rootfs(sdbus::Message& reply);
 /// Reads the `info`/`report` a{sv} at `reply`'s read position. Keys the contract does not list
 /// are skipped: the map is extensible, and a newer daemon may add keys. A missing key or a
 /// value of another D-Bus type than the contract's throws ClientError(BadReply) naming the key

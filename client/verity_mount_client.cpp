@@ -1,7 +1,5 @@
 #include "client/verity_mount_client.hpp"
 
-#include <fcntl.h>
-
 #include <sdbus-c++/sdbus-c++.h>
 #include <map>
 #include <utility>
@@ -123,15 +121,7 @@ MountResult Client::mount(const std::string& image, const std::string& container
                           const MountOptions& options) {
     return call([&] {
         auto reply = impl_->proxy.call_raw("Mount", image, container, encode(options));
-        sdbus::UnixFd fd;
-        reply >> fd;
-        // sdbus-c++ duplicated the received fd without O_CLOEXEC; the caller's copy must not
-        // leak into programs it starts.
-        UniqueFd rootfs(fd.release());
-        if (!rootfs || ::fcntl(rootfs.get(), F_SETFD, FD_CLOEXEC) != 0) {
-            throw ClientError(ErrorKind::BadReply, std::string(kBadReplyName),
-                              "Mount reply: expected a usable rootfs file descriptor, found none");
-        }
+        UniqueFd rootfs = read_rootfs(reply);
         return MountResult{std::move(rootfs), read_report(reply)};
     });
 }

@@ -2,8 +2,12 @@
 // keys ignored, anything else a BadReply naming the key.
 #include "client/reply_decode.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,9 +33,13 @@ class ReplyMessages {
         : connection_(sdbus::createSessionBusConnectionWithAddress(bus_.address())),
           proxy_(sdbus::createProxy(*connection_, "org.example.Replies", "/replies")) {}
 
-    sdbus::MethodCall holding(const VariantMap& map) {
+    /// A message of `values`, in order (none: a message that ends at once).
+    template <typename... Values>
+    sdbus::MethodCall holding(const Values&... values) {
         auto message = proxy_->createMethodCall("org.example.Replies", "Reply");
-        message << map;
+        if constexpr (sizeof...(Values) > 0) {
+            (message << ... << values);
+        }
         message.seal();
         message.rewind(true);
         return message;
@@ -64,17 +72,26 @@ class ReadReply : public ::testing::Test {
         return read_status(message);
     }
 
-    /// The BadReply message of decoding `map` with `decode`; "" when it decoded.
-    template <typename Decode>
-    static std::string bad_reply(Decode&& decode, const VariantMap& map) {
+    /// The BadReply message `body` throws; "" when it throws nothing.
+    static std::string bad_reply_of(const std::function<void()>& body) {
         try {
-            decode(map);
+            body();
         } catch (const ClientError& error) {
             EXPECT_EQ(error.kind(), ErrorKind::BadReply);
             EXPECT_EQ(error.name(), kBadReplyName);
             return error.message();
         }
         return "";
+    }
+    /// The BadReply message of reading `message` with `read`; "" when it read.
+    template <typename Read>
+    static std::string bad_message(Read&& read, sdbus::Message& message) {
+        return bad_reply_of([&] { read(message); });
+    }
+    /// The BadReply message of decoding `map` with `decode`; "" when it decoded.
+    template <typename Decode>
+    static std::string bad_reply(Decode&& decode, const VariantMap& map) {
+        return bad_reply_of([&] { decode(map); });
     }
 
     inline static std::unique_ptr<ReplyMessages> messages_;
@@ -141,6 +158,43 @@ TEST_F(ReadReply, ReportMissingKeyOrOtherTypeIsABadReplyNamingTheKey) {
                                  {"allowed", sdbus::Variant(std::string("sha256:aa"))}}});
     EXPECT_EQ(bad_reply(report, layer),
               "reply layers[0] key \"allowed\": expected type as, found type s");
+}
+
+TEST_F(ReadReply, ReplyOfAnotherShapeIsABadReplyNamingWhatItHolds) {
+    const std::function<void(sdbus::Message&)> decoders[] = {
+        [](sdbus::Message& m) { read_report(m); }, [](sdbus::Message& m) { read_status(m); }};
+    for (const auto& decode : decoders) {
+        auto empty = messages_->holding();
+        EXPECT_EQ(bad_message(decode, empty), "reply: expected a map of type a{sv}, found nothing");
+        auto text = messages_->holding(std::string("report"));
+        EXPECT_EQ(bad_message(decode, text), "reply: expected a map of type a{sv}, found type s");
+        auto list = messages_->holding(std::vector<std::string>{"a"});
+        EXPECT_EQ(bad_message(decode, list), "reply: expected a map of type a{sv}, found type as");
+    }
+}
+
+TEST_F(ReadReply, RootfsIsTheFirstValueAndComesBackCloseOnExec) {
+    const auto read = [](sdbus::Message& m) { read_rootfs(m); };
+    auto empty = messages_->holding();
+    EXPECT_EQ(bad_message(read, empty),
+              "Mount reply: expected the rootfs as type h first, found nothing");
+    auto map_first = messages_->holding(report_map("x"));
+    EXPECT_EQ(bad_message(read, map_first),
+              "Mount reply: expected the rootfs as type h first, found type a{sv}");
+
+    UniqueFd sent(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(sent);
+    auto message = messages_->holding(sdbus::UnixFd(sent.get()), report_map("x"));
+    UniqueFd got = read_rootfs(message);
+    ASSERT_TRUE(got);
+    EXPECT_NE(got.get(), sent.get());
+    EXPECT_EQ(::fcntl(got.get(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    struct stat got_stat {};
+    struct stat sent_stat {};
+    ASSERT_EQ(::fstat(got.get(), &got_stat), 0);
+    ASSERT_EQ(::fstat(sent.get(), &sent_stat), 0);
+    EXPECT_EQ(got_stat.st_ino, sent_stat.st_ino);
+    EXPECT_EQ(read_report(message).image_id, "x");  // the report follows the fd
 }
 
 TEST_F(ReadReply, StatusReadsEveryKeyAndIgnoresUnknownOnes) {
